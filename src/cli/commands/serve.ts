@@ -1,0 +1,75 @@
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { defaultConfig, type PlugchainConfig } from '../../config/config.js';
+import { loadConfigFile } from '../../config/load-config.js';
+import { startServer } from '../../server/start-server.js';
+
+interface ServeFlags {
+  listen?: string[];
+  upstream?: string;
+  config?: string;
+  logLevel?: PlugchainConfig['logLevel'];
+  tlsverify?: boolean;
+  tlscacert?: string;
+  tlscert?: string;
+  tlskey?: string;
+  upstreamTlsverify?: boolean;
+  upstreamTlscacert?: string;
+  upstreamTlscert?: string;
+  upstreamTlskey?: string;
+  socketMode?: string;
+  privateDaemon: boolean;
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the proxy: Docker API clients in (DOCKER_HOST), dockerd out, plugin shims beside it')
+    .option('-l, --listen <addr>', 'listen address, repeatable: unix:///path.sock or tcp://host:port (default unix://./run/plugchain.sock)', collect)
+    .option('-u, --upstream <addr>', 'the Docker daemon: unix:///var/run/docker.sock (default) or tcp://host:port')
+    .option('-c, --config <file>', 'config file (YAML or JSON), checked against schemas/config.json')
+    .option('--log-level <level>', 'trace | debug | info | warn | error | silent')
+    .option('--tlsverify', 'listeners require client certificates signed by --tlscacert')
+    .option('--tlscacert <file>', 'CA for client certificates')
+    .option('--tlscert <file>', 'server certificate for TCP listeners (enables TLS)')
+    .option('--tlskey <file>', 'server key for TCP listeners')
+    .option('--upstream-tlsverify', "verify the daemon's certificate with --upstream-tlscacert")
+    .option('--upstream-tlscacert <file>', 'CA of the daemon certificate')
+    .option('--upstream-tlscert <file>', 'client certificate for the daemon (enables TLS upstream)')
+    .option('--upstream-tlskey <file>', 'client key for the daemon')
+    .option('--socket-mode <mode>', 'file mode of unix listen sockets (default 0660)')
+    .option('--no-private-daemon', 'fail instead of starting a private dockerd when the default daemon is unreachable')
+    .addHelpText('after', `
+Without --upstream and with no daemon at unix:///var/run/docker.sock, plugchain starts a private
+dockerd of its own under <stateDir>/dockerd (no bridge, no iptables, pulls blocked) and fronts it.
+
+Prints the line to use the proxy, e.g.:
+  export DOCKER_HOST=unix:///home/me/plugchain/run/plugchain.sock`)
+    .action(async (flags: ServeFlags) => {
+      const config = flags.config ? loadConfigFile(flags.config) : defaultConfig();
+      const explicitUpstream = Boolean(flags.upstream ?? (flags.config ? config.upstream !== defaultConfig().upstream : process.env.PLUGCHAIN_UPSTREAM));
+      if (flags.listen?.length) config.listen = flags.listen;
+      if (flags.upstream) config.upstream = flags.upstream;
+      if (flags.logLevel) config.logLevel = flags.logLevel;
+      if (flags.socketMode) config.socketMode = flags.socketMode;
+      if (flags.tlscert || flags.tlskey || flags.tlsverify) {
+        config.tls = { verify: Boolean(flags.tlsverify), ca: flags.tlscacert, cert: flags.tlscert, key: flags.tlskey };
+      }
+      if (flags.upstreamTlscert || flags.upstreamTlsverify || flags.upstreamTlscacert) {
+        config.upstreamTls = { verify: Boolean(flags.upstreamTlsverify), ca: flags.upstreamTlscacert, cert: flags.upstreamTlscert, key: flags.upstreamTlskey };
+      }
+      const running = await startServer(config, {
+        allowPrivateDaemon: flags.privateDaemon && !explicitUpstream,
+        stateDir: resolve(config.stateDir),
+      });
+      for (const l of running.listeners) process.stdout.write(`export DOCKER_HOST=${l.dockerHost}\n`);
+      const stop = (signal: string) => {
+        running.logger.info({ signal }, 'shutting down');
+        void running.close().then(() => process.exit(0));
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+}

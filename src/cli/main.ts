@@ -1,0 +1,15 @@
+import { Command } from 'commander';
+import { registerServe } from './commands/serve.js';
+import { registerValidate } from './commands/validate.js';
+
+const COMMANDS: Array<(program: Command) => void> = [registerServe, registerValidate];
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('plugchain')
+    .description('A Docker API socket proxy that checks plugin traffic against JSON Schemas, keeps chained\n' +
+      'volume and network plugins in step, and certifies plugins against their protocol.')
+    .showHelpAfterError()
+    .configureOutput({ outputError: (s, write) => write(s) });
+  for (const register of COMMANDS) register(program);
+  await program.parseAsync(argv);
+}

@@ -1,0 +1,84 @@
+/**
+ * plugchain's own configuration. The file (YAML or JSON) is checked against schemas/config.json
+ * before anything is applied; defaults fill in what it leaves out.
+ */
+export type CheckMode = 'enforce' | 'warn' | 'off';
+
+export interface TlsFiles {
+  verify?: boolean;
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
+export interface PluginUpstream {
+  /** Name of the real plugin (for logs). */
+  name: string;
+  /** Where the real plugin listens: unix:///…, tcp://…, or a path. */
+  address: string;
+  /** Name dockerd knows the shim by; defaults to `name`. */
+  alias?: string;
+  mode?: CheckMode;
+  /** Append every exchange to this NDJSON file. */
+  record?: string;
+  tls?: TlsFiles;
+}
+
+export interface PowerstripAdapter {
+  name: string;
+  /** Adapter URL, e.g. http://127.0.0.1:9000/adapter */
+  url: string;
+  timeoutMs?: number;
+}
+
+export interface HookBinding {
+  /** Built-in hook name or `powerstrip:<adapter>`. */
+  hook: string;
+  operations: string[];
+  stage?: 'pre' | 'post' | 'both';
+}
+
+export interface ChainProfile {
+  volumeDrivers: string[];
+  networkDrivers: string[];
+  prepareTimeoutMs: number;
+}
+
+export interface PlugchainConfig {
+  listen: string[];
+  upstream: string;
+  upstreamTls?: TlsFiles;
+  tls?: TlsFiles;
+  socketMode: string;
+  unknownOperations: 'pass' | 'deny';
+  bodyLimit: number;
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  validation: { engine: CheckMode; plugins: CheckMode };
+  pluginDir: string;
+  plugins: PluginUpstream[];
+  adapters: PowerstripAdapter[];
+  hooks: HookBinding[];
+  chain?: ChainProfile;
+  hosts: Record<string, string>;
+  stateDir: string;
+  admin?: string;
+}
+
+/** The embedded default: a dev socket in ./run in front of the local daemon, checks enforced. */
+export function defaultConfig(env: NodeJS.ProcessEnv = process.env): PlugchainConfig {
+  return {
+    listen: ['unix://./run/plugchain.sock'],
+    upstream: env.PLUGCHAIN_UPSTREAM ?? 'unix:///var/run/docker.sock',
+    socketMode: '0660',
+    unknownOperations: 'pass',
+    bodyLimit: 4 * 1024 * 1024,
+    logLevel: 'info',
+    validation: { engine: 'enforce', plugins: 'enforce' },
+    pluginDir: '/run/docker/plugins',
+    plugins: [],
+    adapters: [],
+    hooks: [],
+    hosts: {},
+    stateDir: './run',
+  };
+}

@@ -1,0 +1,255 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { PlugchainError, toPlugchainError } from '../errors/plugchain-error.js';
+import { sendEngineError } from '../errors/wire.js';
+import { OperationRouter, type RouteMatch } from '../router/router.js';
+import { HookChain, runPost, runPre, runUndo, type ChainPlan } from '../chain/runner.js';
+import type { HookContext, HookResponse } from '../chain/hook.js';
+import { DaemonTarget } from '../upstream/daemon-target.js';
+import { PassThrough } from '../upstream/pass-through.js';
+import { BufferedCaller } from '../upstream/buffered-call.js';
+import { relayHijack, type HijackSession } from '../upstream/hijack-relay.js';
+import { tunnelHttp2 } from '../upstream/h2-tunnel.js';
+import { parseJsonBody, readBody } from './read-body.js';
+
+export interface EngineProxyOptions {
+  target: DaemonTarget;
+  logger: Logger;
+  chain?: HookChain;
+  router?: OperationRouter;
+  /** What to do with requests that match no known operation. */
+  unknownOperations?: 'pass' | 'deny';
+  /** Size limit for bodies that hooks read (request) or rewrite (response). */
+  bodyLimit?: number;
+}
+
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n');
+
+/**
+ * The engine side: Docker API clients in, dockerd out. Requests are routed to an operation id; the
+ * hook chain runs only where a hook asked for that operation; everything else streams.
+ */
+export class EngineProxy {
+  readonly server: http.Server;
+  private readonly router: OperationRouter;
+  private chain: HookChain;
+  private readonly passThrough: PassThrough;
+  private readonly buffered: BufferedCaller;
+  private readonly hijacks = new Set<HijackSession>();
+  private readonly log: Logger;
+  private readonly unknown: 'pass' | 'deny';
+  private readonly bodyLimit: number;
+  private nextId = 1;
+
+  constructor(private readonly opts: EngineProxyOptions) {
+    this.log = opts.logger;
+    this.router = opts.router ?? new OperationRouter();
+    this.chain = opts.chain ?? new HookChain([]);
+    this.unknown = opts.unknownOperations ?? 'pass';
+    this.bodyLimit = opts.bodyLimit ?? 4 * 1024 * 1024;
+    this.passThrough = new PassThrough(opts.target, (err, req, res) => this.upstreamError(err, req, res));
+    this.buffered = new BufferedCaller(opts.target);
+    this.server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 65_000 });
+    this.server.headersTimeout = 60_000;
+    this.server.timeout = 0;
+    this.server.on('request', (req, res) => this.onRequest(req, res));
+    this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket as Socket, head));
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      if (socket.writable && err.code !== 'ECONNRESET') {
+        socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"message":"plugchain: malformed HTTP request"}');
+      } else socket.destroy();
+    });
+  }
+
+  /** Swaps the hook chain (config reload): new requests use it, requests in flight keep theirs. */
+  setChain(chain: HookChain): void {
+    this.chain = chain;
+  }
+
+  /**
+   * Entry point for listener sockets. HTTP/2 prior-knowledge connections (gRPC clients of
+   * BuildKit) are tunnelled raw; everything else is parsed as HTTP/1.1.
+   */
+  handleConnection(socket: Socket): void {
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      if (first.length >= H2_PREFACE.length && first.subarray(0, H2_PREFACE.length).equals(H2_PREFACE)) {
+        const session = tunnelHttp2(socket, first, this.opts.target);
+        this.track(session, { op: 'Http2Tunnel' });
+        return;
+      }
+      socket.unshift(first);
+      this.server.emit('connection', socket);
+      socket.resume();
+    });
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const started = process.hrtime.bigint();
+    const sock = req.socket;
+    const readAtStart = sock.bytesRead;
+    const writtenAtStart = sock.bytesWritten;
+    const routed = this.router.route(req.method ?? 'GET', req.url ?? '/');
+    const opId = routed.ok ? (routed.match.op?.id ?? 'Unknown') : 'Rejected';
+    res.once('close', () => {
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      this.log.info({
+        reqId: this.nextId++, op: opId, method: req.method, path: req.url, status: res.statusCode,
+        bytesIn: sock.bytesRead - readAtStart, bytesOut: sock.bytesWritten - writtenAtStart,
+        durationMs: Math.round(durationMs * 1000) / 1000, client: clientOf(sock),
+        ...(res.writableFinished ? {} : { aborted: true }),
+      }, 'request');
+    });
+
+    if (!routed.ok) {
+      sendEngineError(res, new PlugchainError('PLUGCHAIN_ROUTER_BAD_PATH', `plugchain: refused non-canonical path: ${routed.reason}`));
+      return;
+    }
+    const match = routed.match;
+    if (!match.op && this.unknown === 'deny') {
+      sendEngineError(res, new PlugchainError('PLUGCHAIN_ROUTER_DENIED', `plugchain: ${req.method} ${match.path} is not a known Engine API operation and unknown operations are denied`));
+      return;
+    }
+    const plan = match.op ? this.chain.planFor(match.op.id) : null;
+    if (!plan) {
+      this.passThrough.forward(req, res);
+      return;
+    }
+    this.runChained(req, res, match, plan).catch((err) => sendEngineError(res, toPlugchainError(err)));
+  }
+
+  private async runChained(req: IncomingMessage, res: ServerResponse, match: RouteMatch, plan: ChainPlan): Promise<void> {
+    const opId = match.op!.id;
+    const wantsBody = plan.needsRequestBody && match.op!.body === 'json';
+    const rawBody = wantsBody ? await readBody(req, this.bodyLimit) : undefined;
+    const originalBody = rawBody ? parseJsonBody(rawBody, opId) : undefined;
+    const q = (req.url ?? '/').indexOf('?');
+    const ctx: HookContext = {
+      side: 'engine',
+      operation: opId,
+      params: match.params,
+      request: {
+        method: req.method ?? 'GET',
+        path: q === -1 ? req.url ?? '/' : req.url!.slice(0, q),
+        query: match.query,
+        headers: { ...req.headers },
+        body: originalBody,
+      },
+      log: this.log.child({ op: opId }),
+      signal: new AbortController().signal,
+      state: new Map(),
+    };
+
+    const { ran, answered } = await runPre(plan.hooks, ctx);
+    if (answered) {
+      sendHookResponse(res, ctx.response!);
+      return;
+    }
+    const url = ctx.request.query ? `${ctx.request.path}?${ctx.request.query}` : ctx.request.path;
+    const bodyChanged = wantsBody && ctx.request.body !== originalBody;
+    const body = !wantsBody ? undefined : bodyChanged ? Buffer.from(JSON.stringify(ctx.request.body)) : rawBody;
+
+    if (!plan.needsResponse) {
+      req.method = ctx.request.method;
+      req.url = url;
+      this.passThrough.forward(req, res, body ? { body } : undefined);
+      res.once('close', () => {
+        if (res.statusCode >= 400) void runUndo(ran, ctx);
+      });
+      return;
+    }
+
+    let upstream;
+    try {
+      upstream = await this.buffered.call(ctx.request.method, url, ctx.request.headers, body, this.bodyLimit);
+    } catch (err) {
+      await runUndo(ran, ctx);
+      throw new PlugchainError('PLUGCHAIN_UPSTREAM_UNREACHABLE', `plugchain: cannot reach the Docker daemon at ${this.opts.target.address.url}: ${(err as Error).message}`, { cause: err });
+    }
+    const ctype = String(upstream.headers['content-type'] ?? '');
+    const text = upstream.body.toString('utf8');
+    let parsed: unknown = text;
+    if (ctype.includes('json') && text.length > 0) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = text;
+      }
+    }
+    ctx.response = { status: upstream.status, headers: upstream.headers, body: parsed };
+    const before = ctx.response.body;
+    await runPost(ran, ctx);
+    if (ctx.response.status >= 400 && upstream.status >= 400) await runUndo(ran, ctx);
+    if (ctx.response.body === before && ctx.response.status === upstream.status) {
+      writeRaw(res, upstream.status, upstream.headers, upstream.body);
+    } else sendHookResponse(res, ctx.response);
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const routed = this.router.route(req.method ?? 'GET', req.url ?? '/');
+    if (!routed.ok) {
+      const body = JSON.stringify({ message: `plugchain: refused non-canonical path: ${routed.reason}` });
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      return;
+    }
+    const session = relayHijack(req, socket, head, this.opts.target);
+    this.track(session, { op: routed.match.op?.id ?? 'Unknown', method: req.method, path: req.url, client: clientOf(socket) });
+  }
+
+  private track(session: HijackSession, bindings: Record<string, unknown>): void {
+    const started = Date.now();
+    this.hijacks.add(session);
+    session.done.then((s) => {
+      this.hijacks.delete(session);
+      this.log.info({ ...bindings, hijacked: true, status: s.status, bytesIn: s.bytesToDaemon, bytesOut: s.bytesToClient, durationMs: Date.now() - started, ...(s.error ? { error: s.error } : {}) }, 'hijacked session');
+    });
+  }
+
+  private upstreamError(err: Error, req: IncomingMessage, res: ServerResponse): void {
+    this.log.warn({ err: err.message, path: req.url }, 'upstream error');
+    sendEngineError(res, new PlugchainError('PLUGCHAIN_UPSTREAM_UNREACHABLE', `plugchain: cannot reach the Docker daemon at ${this.opts.target.address.url}: ${err.message}`, { cause: err }));
+  }
+
+  get openHijacks(): number {
+    return this.hijacks.size;
+  }
+
+  /**
+   * Graceful stop: no new requests; ordinary requests in flight get `graceMs` to finish; hijacked
+   * sessions are closed (they are unbounded by nature).
+   */
+  async close(graceMs = 10_000): Promise<void> {
+    for (const s of this.hijacks) s.destroy();
+    this.server.closeIdleConnections();
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const timer = setTimeout(() => this.server.closeAllConnections(), graceMs);
+    await closed;
+    clearTimeout(timer);
+    this.passThrough.close();
+    await this.buffered.close();
+    this.opts.target.close();
+  }
+}
+
+function clientOf(sock: Socket): string {
+  return sock.remoteAddress ? `${sock.remoteAddress}:${sock.remotePort}` : 'unix';
+}
+
+const DROP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);
+
+function writeRaw(res: ServerResponse, status: number, headers: Record<string, string | string[] | undefined>, body: Buffer): void {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined && !DROP.has(k)) out[k] = v;
+  out['content-length'] = String(body.length);
+  res.writeHead(status, out);
+  res.end(body);
+}
+
+function sendHookResponse(res: ServerResponse, r: HookResponse): void {
+  const isText = typeof r.body === 'string';
+  const body = Buffer.from(isText ? (r.body as string) : r.body === undefined ? '' : JSON.stringify(r.body));
+  const headers = { ...r.headers };
+  if (!isText) headers['content-type'] = 'application/json';
+  writeRaw(res, r.status, headers, body);
+}

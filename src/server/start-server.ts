@@ -1,0 +1,112 @@
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { PlugchainConfig } from '../config/config.js';
+import { createLogger } from '../logging/logger.js';
+import { parseAddress } from '../addresses/parse-address.js';
+import { DaemonTarget } from '../upstream/daemon-target.js';
+import { EngineProxy } from '../engine/engine-proxy.js';
+import { listenAddress, type BoundListener } from '../listeners/listen-address.js';
+import { ping, startPrivateDockerd, type PrivateDockerd } from '../lab/private-dockerd.js';
+import { buildEngineChain } from './build-chain.js';
+
+export interface StartOptions {
+  /** Start a private dockerd when the configured upstream does not answer. */
+  allowPrivateDaemon?: boolean;
+  stateDir?: string;
+  logger?: Logger;
+}
+
+export interface RunningServer {
+  readonly logger: Logger;
+  readonly engine: EngineProxy;
+  readonly listeners: readonly BoundListener[];
+  readonly upstream: string;
+  readonly privateDaemon: PrivateDockerd | null;
+  close(): Promise<void>;
+}
+
+export class StartError extends Error {}
+
+/** Wires one plugchain process from a complete config: upstream, engine proxy, listeners. */
+export async function startServer(config: PlugchainConfig, opts: StartOptions = {}): Promise<RunningServer> {
+  const logger = opts.logger ?? createLogger({ level: config.logLevel });
+  let upstream = absolutise(config.upstream);
+  let privateDaemon: PrivateDockerd | null = null;
+
+  const up = parseAddress(upstream);
+  const reachable = up.kind === 'unix' ? await ping(up.path) : await tcpPing(up.host, up.port, config);
+  if (!reachable) {
+    if (!opts.allowPrivateDaemon) {
+      throw new StartError(`cannot reach the Docker daemon at ${up.url}; start it, or pass --upstream`);
+    }
+    const stateDir = join(opts.stateDir ?? resolve(config.stateDir), 'dockerd');
+    logger.warn({ stateDir }, `no Docker daemon at ${up.url}: starting a private dockerd`);
+    privateDaemon = await startPrivateDockerd({ stateDir });
+    upstream = privateDaemon.dockerHost;
+  }
+
+  const target = new DaemonTarget(upstream, config.upstreamTls
+    ? { verify: config.upstreamTls.verify ?? false, ca: config.upstreamTls.ca, cert: config.upstreamTls.cert, key: config.upstreamTls.key }
+    : undefined);
+  const engine = new EngineProxy({
+    target,
+    logger,
+    chain: buildEngineChain(config, logger),
+    unknownOperations: config.unknownOperations,
+    bodyLimit: config.bodyLimit,
+  });
+
+  const listeners: BoundListener[] = [];
+  try {
+    for (const spec of config.listen) {
+      const tls = config.tls?.cert && config.tls.key && spec.startsWith('tcp://')
+        ? { cert: config.tls.cert, key: config.tls.key, ca: config.tls.ca, verify: config.tls.verify ?? false }
+        : undefined;
+      listeners.push(await listenAddress(absolutise(spec), (s) => engine.handleConnection(s), {
+        socketMode: parseInt(config.socketMode, 8),
+        tls,
+      }));
+    }
+  } catch (err) {
+    await Promise.all(listeners.map((l) => l.close()));
+    await privateDaemon?.stop();
+    throw err;
+  }
+  logger.info({ listen: listeners.map((l) => l.dockerHost), upstream }, 'plugchain serving');
+
+  let closing: Promise<void> | null = null;
+  return {
+    logger,
+    engine,
+    listeners,
+    upstream,
+    privateDaemon,
+    close() {
+      closing ??= (async () => {
+        await Promise.all(listeners.map((l) => l.close()));
+        await engine.close();
+        await privateDaemon?.stop();
+        logger.flush?.();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** unix://./run/x.sock → unix:///abs/run/x.sock, so the printed DOCKER_HOST works from anywhere. */
+function absolutise(spec: string): string {
+  const a = parseAddress(spec);
+  return a.kind === 'unix' ? `unix://${resolve(a.path)}` : spec;
+}
+
+async function tcpPing(host: string, port: number, config: PlugchainConfig): Promise<boolean> {
+  const { default: net } = await import('node:net');
+  void config;
+  return new Promise((r) => {
+    const s = net.connect({ host, port });
+    s.setTimeout(3000);
+    s.once('connect', () => { s.destroy(); r(true); });
+    s.once('error', () => r(false));
+    s.once('timeout', () => { s.destroy(); r(false); });
+  });
+}
