@@ -1,4 +1,5 @@
 import type { Ajv2020, AnySchemaObject } from 'ajv/dist/2020.js';
+import type { DataValidationCxt } from 'ajv/dist/types/index.js';
 
 /**
  * dockerd (Go encoding/json) matches object keys case-insensitively; JSON Schema does not. Two
@@ -12,14 +13,17 @@ export const KEY_CASE_KEYWORD = 'x-key-case';
 export function addKeyCaseKeyword(ajv: Ajv2020): void {
   ajv.addKeyword({
     keyword: KEY_CASE_KEYWORD,
-    type: 'object',
+    // Untyped and placed before the applicators, so a case-variant key is reported before any rule
+    // (an `if`/`else`, a `required`) that it would otherwise trip as a confusing side effect.
+    before: 'not',
     schemaType: 'boolean',
     errors: true,
-    validate: function check(_schema: boolean, data: Record<string, unknown>, parentSchema?: AnySchemaObject) {
+    validate: function check(_schema: boolean, data: unknown, parentSchema?: AnySchemaObject, cxt?: DataValidationCxt) {
+      if (!data || typeof data !== 'object' || Array.isArray(data)) return true;
       const props = Object.keys((parentSchema?.properties as Record<string, unknown> | undefined) ?? {});
       const canon = new Map(props.map((p) => [p.toLowerCase(), p]));
       const seen = new Map<string, string>();
-      for (const key of Object.keys(data)) {
+      for (const key of Object.keys(data as Record<string, unknown>)) {
         const lower = key.toLowerCase();
         const prior = seen.get(lower);
         let message: string | null = null;
@@ -30,7 +34,9 @@ export function addKeyCaseKeyword(ajv: Ajv2020): void {
         }
         seen.set(lower, key);
         if (message) {
-          (check as unknown as { errors: unknown[] }).errors = [{ keyword: 'key-case', message, params: { key } }];
+          // The pointer names the offending key itself, not the object holding it.
+          const instancePath = `${cxt?.instancePath ?? ''}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+          (check as unknown as { errors: unknown[] }).errors = [{ keyword: 'key-case', message, params: { key }, instancePath }];
           return false;
         }
       }

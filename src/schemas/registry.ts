@@ -4,6 +4,17 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ValidateFunction, type ErrorObject } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { addKeyCaseKeyword, markObjectSchemas } from './key-case.js';
+import { addAddressFormats } from './formats.js';
+
+/**
+ * Annotation keywords plugchain's schema files may carry. `x-message` names a whole file as one
+ * message; `x-rule` on a subschema replaces ajv's generic text when that subschema fails, so a
+ * violation can say *which protocol fact* was broken (e.g. IPAM's `Error` vs `Err`).
+ */
+export const ANNOTATION_KEYWORDS = ['x-message', 'x-rule'] as const;
+
+/** What `check` reports for an empty body where dockerd needs a JSON document. */
+export const EMPTY_BODY_RULE = 'body: a JSON body is required (dockerd fails an empty 200 body: "unexpected end of JSON input")';
 
 /** One broken rule: where (RFC 6901 pointer into the message) and which rule. */
 export interface Violation {
@@ -21,10 +32,13 @@ export class SchemaRegistry {
   private readonly validators = new Map<string, ValidateFunction>();
 
   constructor(readonly dir: string = defaultSchemaDir()) {
-    const ajv = new Ajv2020({ strict: true, allErrors: false, allowUnionTypes: true });
+    // verbose: errors carry their parent schema, which is where `x-rule` lives.
+    const ajv = new Ajv2020({ strict: true, allErrors: false, allowUnionTypes: true, verbose: true });
     const addFormats = addFormatsModule as unknown as (a: Ajv2020) => void;
     addFormats(ajv);
+    addAddressFormats(ajv);
     addKeyCaseKeyword(ajv);
+    ajv.addVocabulary([...ANNOTATION_KEYWORDS]);
     const files = listJson(dir);
     const docs = files.map((f) => {
       const doc = JSON.parse(readFileSync(f, 'utf8')) as SchemaDoc;
@@ -60,12 +74,23 @@ export class SchemaRegistry {
   /**
    * Checks one message. Returns [] when it conforms. Key case is part of every object rule (see
    * key-case.ts): dockerd reads keys case-insensitively, so case variants are violations.
+   *
+   * `undefined` means "there was no body at all". For a `.request` it is checked as `null` (dockerd
+   * sends argument-less calls with an empty body, and those schemas accept `null`); for a
+   * `.response` it is a violation, because dockerd cannot decode an empty 200 body (P1).
    */
   check(messageId: string, value: unknown): Violation[] {
     const validate = this.validators.get(messageId);
     if (!validate) throw new Error(`no schema for message ${messageId}`);
+    if (value === undefined) {
+      if (messageId.endsWith('.response')) return [{ pointer: '/', rule: EMPTY_BODY_RULE, schemaPath: '#' }];
+      if (messageId.endsWith('.request')) value = null;
+    }
     if (validate(value)) return [];
-    return (validate.errors ?? []).map(toViolation);
+    const errors = validate.errors ?? [];
+    // A failed `if` branch or property name is always reported with the inner error too: keep that.
+    const specific = errors.filter((e) => e.keyword !== 'if' && e.keyword !== 'propertyNames');
+    return (specific.length > 0 ? specific : errors).map(toViolation);
   }
 }
 
@@ -76,8 +101,13 @@ interface SchemaDoc {
 }
 
 function toViolation(e: ErrorObject): Violation {
-  const where = e.instancePath === '' ? '/' : e.instancePath;
-  let rule = `${e.keyword}: ${e.message ?? 'invalid'}`;
+  let where = e.instancePath === '' ? '/' : e.instancePath;
+  // propertyNames errors point at the object; name the offending key.
+  if (e.propertyName !== undefined) where = `${e.instancePath}/${e.propertyName.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+  // key-case messages are specific already; an `x-rule` describes the value rules of its subschema.
+  const custom = e.keyword === 'key-case' ? undefined : (e.parentSchema as Record<string, unknown> | undefined)?.['x-rule'];
+  let rule = `${e.keyword}: ${typeof custom === 'string' ? custom : e.message ?? 'invalid'}`;
+  if (typeof custom === 'string') return { pointer: where, rule, schemaPath: e.schemaPath };
   if (e.keyword === 'additionalProperties') rule += ` (${(e.params as { additionalProperty: string }).additionalProperty})`;
   if (e.keyword === 'enum') rule += ` (${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')})`;
   return { pointer: where, rule, schemaPath: e.schemaPath };
