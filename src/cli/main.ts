@@ -1,8 +1,9 @@
 import { Command } from 'commander';
 import { registerServe } from './commands/serve.js';
 import { registerValidate } from './commands/validate.js';
+import { registerPlugin } from './commands/plugin.js';
 
-const COMMANDS: Array<(program: Command) => void> = [registerServe, registerValidate];
+const COMMANDS: Array<(program: Command) => void> = [registerServe, registerValidate, registerPlugin];
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('plugchain')
