@@ -104,8 +104,9 @@ function toViolation(e: ErrorObject): Violation {
   let where = e.instancePath === '' ? '/' : e.instancePath;
   // propertyNames errors point at the object; name the offending key.
   if (e.propertyName !== undefined) where = `${e.instancePath}/${e.propertyName.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-  // key-case messages are specific already; an `x-rule` describes the value rules of its subschema.
-  const custom = e.keyword === 'key-case' ? undefined : (e.parentSchema as Record<string, unknown> | undefined)?.['x-rule'];
+  // An `x-rule` explains the value rules of its subschema (format, pattern, not, …); a wrong JSON
+  // type and a key-case message are clearer in ajv's / key-case.ts's own words.
+  const custom = e.keyword === 'key-case' || e.keyword === 'type' ? undefined : (e.parentSchema as Record<string, unknown> | undefined)?.['x-rule'];
   let rule = `${e.keyword}: ${typeof custom === 'string' ? custom : e.message ?? 'invalid'}`;
   if (typeof custom === 'string') return { pointer: where, rule, schemaPath: e.schemaPath };
   if (e.keyword === 'additionalProperties') rule += ` (${(e.params as { additionalProperty: string }).additionalProperty})`;
