@@ -1,9 +1,10 @@
 import { Command } from 'commander';
 import { registerServe } from './commands/serve.js';
 import { registerValidate } from './commands/validate.js';
+import { registerConform } from './commands/conform.js';
 import { registerPlugin } from './commands/plugin.js';
 
-const COMMANDS: Array<(program: Command) => void> = [registerServe, registerValidate, registerPlugin];
+const COMMANDS: Array<(program: Command) => void> = [registerServe, registerValidate, registerPlugin, registerConform];
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('plugchain')
