@@ -125,6 +125,22 @@ describe('weave IPAM', () => {
     await ok(sb(), 'IpamDriver.RequestAddress', { PoolID: p.PoolID, Address: '', Options: null });
     await fails(sb(), 'IpamDriver.RequestAddress', { PoolID: p.PoolID, Address: '', Options: name('x3') }, /no available IPv4 addresses/);
     await fails(sb(), 'IpamDriver.RequestAddress', { PoolID: 'nonsense', Address: '' }, /unknown pool/);
+    // Full pool: a released address is the only choice and is handed out again.
+    await ok(sb(), 'IpamDriver.ReleaseAddress', { PoolID: p.PoolID, Address: '10.214.9.4' });
+    expect((await ok(sb(), 'IpamDriver.RequestAddress', { PoolID: p.PoolID, Address: '', Options: null })).Address).toBe('10.214.9.4/29');
+    await ok(sa(), 'IpamDriver.ReleasePool', { PoolID: p.PoolID });
+  });
+
+  it('without endpoint names (dockerd 20.10 sends Options: null) prefers never-used addresses, then the longest released', async () => {
+    const p = await ok(sa(), 'IpamDriver.RequestPool', { AddressSpace: 'PlugchainLocal', Pool: '10.214.11.0/29', V6: false });
+    const req = () => ok(sa(), 'IpamDriver.RequestAddress', { PoolID: p.PoolID, Address: '', Options: null }).then((r) => r.Address);
+    expect([await req(), await req()]).toEqual(['10.214.11.1/29', '10.214.11.2/29']);
+    await ok(sa(), 'IpamDriver.ReleaseAddress', { PoolID: p.PoolID, Address: '10.214.11.2' });
+    await new Promise((r) => setTimeout(r, 5));
+    await ok(sa(), 'IpamDriver.ReleaseAddress', { PoolID: p.PoolID, Address: '10.214.11.1' });
+    expect([await req(), await req(), await req(), await req()]).toEqual(['10.214.11.3/29', '10.214.11.4/29', '10.214.11.5/29', '10.214.11.6/29']);
+    expect(await req()).toBe('10.214.11.2/29'); // released first
+    expect(await req()).toBe('10.214.11.1/29');
     await ok(sa(), 'IpamDriver.ReleasePool', { PoolID: p.PoolID });
   });
 });

@@ -72,6 +72,7 @@ export class WeaveIpam {
       },
       'IpamDriver.RequestAddress': async (req) => {
         const opts = optionalMap<string>(req, 'Options');
+        this.logger.debug({ req }, 'RequestAddress');
         const kind: AddressKind = opts.RequestAddressType === GATEWAY_TYPE ? 'gateway' : opts[ENDPOINT_NAME] ? 'endpoint' : 'aux';
         const address = await this.requestAddress(requireString(req, 'PoolID'), optionalString(req, 'Address'), kind, opts[ENDPOINT_NAME]);
         return { Address: address, Data: {} };
@@ -130,10 +131,13 @@ export class WeaveIpam {
     const prefix = parsePrefix(cidr);
     let chosen = 0;
     await updateEntry<PoolAddresses>(this.store, this.keys.addresses(cidr), (cur) => {
-      const state: PoolAddresses = { allocated: { ...(cur?.allocated ?? {}) }, claims: { ...(cur?.claims ?? {}) } };
+      const state: PoolAddresses = {
+        allocated: { ...(cur?.allocated ?? {}) }, claims: { ...(cur?.claims ?? {}) }, released: { ...(cur?.released ?? {}) },
+      };
       chosen = this.pick(state, prefix, preferred, kind, name);
       const ip = formatIp(chosen);
       state.allocated[ip] = { kind, ...(name ? { name } : {}), at: new Date().toISOString() };
+      delete state.released![ip];
       if (kind === 'endpoint' && name) state.claims[name] = ip;
       return state;
     });
@@ -151,7 +155,7 @@ export class WeaveIpam {
       if (!cur || !held || held.kind === 'gateway') return undefined;
       const allocated = { ...cur.allocated };
       delete allocated[ip];
-      return { ...cur, allocated };
+      return { ...cur, allocated, released: { ...(cur.released ?? {}), [ip]: new Date().toISOString() } };
     });
   }
 
@@ -177,13 +181,18 @@ export class WeaveIpam {
       const ip = parseIp(state.claims[name]!);
       if (contains(prefix, ip) && !holderOf(ip)) return ip;
     }
-    // Lowest free address nobody else has a claim on; failing that, the lowest free one at all.
+    // The lowest free address that nobody else claims and nobody released lately; failing that,
+    // the free address released longest ago (claims count as released at the epoch's start).
     const claimed = new Set(Object.entries(state.claims).filter(([n]) => n !== name).map(([, ip]) => ip));
+    const released = state.released ?? {};
     let fallback = 0;
+    let fallbackAt = '';
     for (let ip = first; ip <= last; ip++) {
       if (holderOf(ip)) continue;
-      if (!claimed.has(formatIp(ip))) return ip;
-      fallback ||= ip;
+      const text = formatIp(ip);
+      const at = released[text] ?? (claimed.has(text) ? '0' : undefined);
+      if (at === undefined) return ip;
+      if (!fallback || at < fallbackAt) [fallback, fallbackAt] = [ip, at];
     }
     if (fallback) return fallback;
     throw new Error(`no available IPv4 addresses in pool ${cidr} (${size(prefix.bits)} addresses, all in use)`);

@@ -41,8 +41,18 @@ export type AddressKind = 'gateway' | 'endpoint' | 'aux';
 export interface PoolAddresses {
   /** Address → who holds it now. */
   allocated: Record<string, { kind: AddressKind; name?: string; at: string }>;
-  /** Endpoint name → the address it last held; a later request by that name gets it back. */
+  /**
+   * Endpoint name → the address it last held; a later request by that name gets it back. Only
+   * daemons that send `com.docker.network.endpoint.name` in RequestAddress fill this: dockerd
+   * 20.10 sends `Options: null` for endpoint addresses (seen in the tests).
+   */
   claims: Record<string, string>;
+  /**
+   * Address → when it was released. Dynamic requests take never-used addresses first and the
+   * longest-released last, so an address that just left one host (a move in flight, given again
+   * with --ip on the target) is not handed to someone else meanwhile.
+   */
+  released?: Record<string, string>;
 }
 
 export interface SegmentKeys {
