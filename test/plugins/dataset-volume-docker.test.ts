@@ -66,6 +66,15 @@ describe('dataset volume driver under the real dockerd', () => {
     expect(out).toBe('one\n');
   });
 
+  it('docker volume prune on this daemon (20.10) leaves datasets alone', async () => {
+    const vol = uniqueName('dsp');
+    volumes.push(vol);
+    await dockerOk(['volume', 'create', '-d', driver, vol], { host });
+    await dockerOk(['volume', 'prune', '-f'], { host });
+    expect(existsSync(join(dataDir, 'a', vol))).toBe(true);
+    expect((await pluginCall(a!.socket, 'VolumeDriver.Get', { Name: vol })).status).toBe(200);
+  });
+
   it('while a container on host a uses the dataset, host b is refused; after it stops, b moves the data', async () => {
     const vol = uniqueName('dsm');
     const ctr = uniqueName('dsm-c');

@@ -73,7 +73,7 @@ export class WeaveIpam {
       'IpamDriver.RequestAddress': async (req) => {
         const opts = optionalMap<string>(req, 'Options');
         this.logger.debug({ req }, 'RequestAddress');
-        const kind: AddressKind = opts.RequestAddressType === GATEWAY_TYPE ? 'gateway' : opts[ENDPOINT_NAME] ? 'endpoint' : 'aux';
+        const kind: AddressKind = opts.RequestAddressType === GATEWAY_TYPE ? 'gateway' : opts[ENDPOINT_NAME] ? 'endpoint' : 'address';
         const address = await this.requestAddress(requireString(req, 'PoolID'), optionalString(req, 'Address'), kind, opts[ENDPOINT_NAME]);
         return { Address: address, Data: {} };
       },

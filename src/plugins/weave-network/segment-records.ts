@@ -36,7 +36,8 @@ export interface PoolRecord {
   holders: string[];
 }
 
-export type AddressKind = 'gateway' | 'endpoint' | 'aux';
+/** 'address': an endpoint or --aux-address that came without a name (dockerd 20.10 sends none). */
+export type AddressKind = 'gateway' | 'endpoint' | 'address';
 
 export interface PoolAddresses {
   /** Address → who holds it now. */
