@@ -50,7 +50,9 @@ async function runStage(hook: Hook, stage: Stage, ctx: HookContext): Promise<voi
   const fn = hook[stage];
   if (!fn) return;
   const controller = new AbortController();
-  const scoped: HookContext = Object.create(ctx, { signal: { value: controller.signal } });
+  // Hooks mutate ctx itself (request rewrites, ctx.response): hand them the real object, with this
+  // stage's signal.
+  (ctx as { signal: AbortSignal }).signal = controller.signal;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -59,7 +61,7 @@ async function runStage(hook: Hook, stage: Stage, ctx: HookContext): Promise<voi
     }, hook.timeoutMs);
   });
   try {
-    await Promise.race([Promise.resolve().then(() => fn.call(hook, scoped)), timeout]);
+    await Promise.race([Promise.resolve().then(() => fn.call(hook, ctx)), timeout]);
   } catch (err) {
     const e = toPlugchainError(err);
     if (!PlugchainError.is(err)) e.message = `plugchain: hook ${hook.name} (${stage}) failed: ${e.message}`;

@@ -12,6 +12,7 @@ import { BufferedCaller } from '../upstream/buffered-call.js';
 import { relayHijack, type HijackSession } from '../upstream/hijack-relay.js';
 import { tunnelHttp2 } from '../upstream/h2-tunnel.js';
 import { parseJsonBody, readBody } from './read-body.js';
+import { ConnectionTracker } from '../listeners/connection-tracker.js';
 
 export interface EngineProxyOptions {
   target: DaemonTarget;
@@ -37,6 +38,7 @@ export class EngineProxy {
   private readonly passThrough: PassThrough;
   private readonly buffered: BufferedCaller;
   private readonly hijacks = new Set<HijackSession>();
+  private readonly connections: ConnectionTracker;
   private readonly log: Logger;
   private readonly unknown: 'pass' | 'deny';
   private readonly bodyLimit: number;
@@ -53,6 +55,7 @@ export class EngineProxy {
     this.server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 65_000 });
     this.server.headersTimeout = 60_000;
     this.server.timeout = 0;
+    this.connections = new ConnectionTracker(this.server);
     this.server.on('request', (req, res) => this.onRequest(req, res));
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket as Socket, head));
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
@@ -72,6 +75,7 @@ export class EngineProxy {
    * BuildKit) are tunnelled raw; everything else is parsed as HTTP/1.1.
    */
   handleConnection(socket: Socket): void {
+    this.connections.add(socket);
     socket.once('data', (first: Buffer) => {
       socket.pause();
       if (first.length >= H2_PREFACE.length && first.subarray(0, H2_PREFACE.length).equals(H2_PREFACE)) {
@@ -187,6 +191,7 @@ export class EngineProxy {
   }
 
   private onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    this.connections.forget(socket);
     const routed = this.router.route(req.method ?? 'GET', req.url ?? '/');
     if (!routed.ok) {
       const body = JSON.stringify({ message: `plugchain: refused non-canonical path: ${routed.reason}` });
@@ -221,11 +226,7 @@ export class EngineProxy {
    */
   async close(graceMs = 10_000): Promise<void> {
     for (const s of this.hijacks) s.destroy();
-    this.server.closeIdleConnections();
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    const timer = setTimeout(() => this.server.closeAllConnections(), graceMs);
-    await closed;
-    clearTimeout(timer);
+    await this.connections.drain(graceMs);
     this.passThrough.close();
     await this.buffered.close();
     this.opts.target.close();

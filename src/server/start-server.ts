@@ -8,6 +8,7 @@ import { EngineProxy } from '../engine/engine-proxy.js';
 import { listenAddress, type BoundListener } from '../listeners/listen-address.js';
 import { ping, startPrivateDockerd, type PrivateDockerd } from '../lab/private-dockerd.js';
 import { buildEngineChain } from './build-chain.js';
+import { startShims, type RunningShims } from './start-shims.js';
 
 export interface StartOptions {
   /** Start a private dockerd when the configured upstream does not answer. */
@@ -22,6 +23,7 @@ export interface RunningServer {
   readonly listeners: readonly BoundListener[];
   readonly upstream: string;
   readonly privateDaemon: PrivateDockerd | null;
+  readonly shims: RunningShims;
   close(): Promise<void>;
 }
 
@@ -57,7 +59,9 @@ export async function startServer(config: PlugchainConfig, opts: StartOptions = 
   });
 
   const listeners: BoundListener[] = [];
+  let shims: RunningShims | null = null;
   try {
+    shims = await startShims(config, logger);
     for (const spec of config.listen) {
       const tls = config.tls?.cert && config.tls.key && spec.startsWith('tcp://')
         ? { cert: config.tls.cert, key: config.tls.key, ca: config.tls.ca, verify: config.tls.verify ?? false }
@@ -69,6 +73,7 @@ export async function startServer(config: PlugchainConfig, opts: StartOptions = 
     }
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()));
+    await shims?.close();
     await privateDaemon?.stop();
     throw err;
   }
@@ -81,10 +86,12 @@ export async function startServer(config: PlugchainConfig, opts: StartOptions = 
     listeners,
     upstream,
     privateDaemon,
+    shims: shims!,
     close() {
       closing ??= (async () => {
-        await Promise.all(listeners.map((l) => l.close()));
-        await engine.close();
+        const stopped = Promise.all(listeners.map((l) => l.close()));
+        await Promise.all([engine.close(), shims!.close()]);
+        await stopped;
         await privateDaemon?.stop();
         logger.flush?.();
       })();

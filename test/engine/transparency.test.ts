@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { docker, dockerOk, uniqueName } from '../harness/docker-cli.js';
@@ -21,6 +22,20 @@ beforeAll(async () => {
 afterAll(async () => {
   await proxy?.close();
 });
+
+function runScript(command: string, host: string): Promise<{ stdout: string; code: number | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env: { ...process.env, DOCKER_HOST: host }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ stdout, code });
+    });
+  });
+}
 
 async function both(args: (host: string) => string[], input?: string) {
   const d = await docker(args(direct()), { host: direct(), input });
@@ -51,13 +66,11 @@ describe('docker CLI through plugchain', () => {
         expect(r).toMatchObject({ code: 0, stdout: 'x\nlate\n' });
         const t = await docker(['exec', name, 'sh', '-c', 'exit 7'], { host });
         expect(t.code).toBe(7);
-        // script gives the CLI a real terminal, so it asks for a TTY exec.
-        const { spawnSync } = await import('node:child_process');
-        const tty = spawnSync('script', ['-qec', `docker exec -t ${name} sh -c 'test -t 1 && echo tty-ok'`, '/dev/null'], {
-          env: { ...process.env, DOCKER_HOST: host }, encoding: 'utf8', timeout: 30_000,
-        });
+        // script gives the CLI a real terminal, so it asks for a TTY exec. Async: the proxy runs
+        // in this process, so a blocking spawnSync would starve it.
+        const tty = await runScript(`docker exec -t ${name} sh -c 'test -t 1 && echo tty-ok'`, host);
         expect(tty.stdout).toContain('tty-ok');
-        expect(tty.status).toBe(0);
+        expect(tty.code).toBe(0);
       } finally {
         await docker(['rm', '-f', name], { host });
       }
