@@ -16,8 +16,9 @@ export class AddressError extends Error {
 export function parseAddress(input: string, defaultPort = 2375): Address {
   const raw = input.trim();
   if (raw === '') throw new AddressError('empty address');
-  if (raw.startsWith('/') || raw.startsWith('./')) return unix(raw);
   const match = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i.exec(raw);
+  // A bare path (absolute, relative, or a `.sock` file name) is a unix socket.
+  if (!match && (raw.includes('/') || raw.endsWith('.sock'))) return unix(raw);
   if (!match) throw new AddressError(`address "${raw}" has no scheme (use unix:///path or tcp://host:port)`);
   const scheme = match[1]!.toLowerCase();
   const rest = match[2]!;

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { chmodSync, existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseAddress, type Address } from '../addresses/parse-address.js';
 
@@ -93,12 +93,15 @@ export async function listenAddress(
 }
 
 /**
- * A unix socket path that another live process serves is "in use": refuse it. A stale socket file
- * (nobody answers) is removed, as dockerd does with its own.
+ * Makes a unix socket path usable: creates its directory, refuses a path too long for sun_path, a
+ * file that is not a socket, or a socket another live process serves ("in use"); a stale socket
+ * file (nobody answers) is removed, as dockerd does with its own.
  */
-async function prepareSocketPath(path: string): Promise<void> {
+export async function prepareSocketPath(path: string): Promise<void> {
+  if (Buffer.byteLength(path) > 107) throw new ListenError(`unix socket path is too long (max 107 bytes): ${path}`);
   mkdirSync(dirname(path), { recursive: true });
   if (!existsSync(path)) return;
+  if (!lstatSync(path).isSocket()) throw new ListenError(`cannot listen on unix://${path}: the path exists and is not a socket`);
   const live = await new Promise<boolean>((resolve) => {
     const probe = net.connect({ path });
     probe.once('connect', () => {

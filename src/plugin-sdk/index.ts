@@ -2,5 +2,4 @@ export { startPluginServer, createPluginRequestHandler, buildRoutes } from './pl
 export type { PluginServerOptions, RunningPluginServer } from './plugin-server.js';
 export type { PluginHandlers, PluginMessages, PluginMethodName, RequestOf, ResponseOf, VolumeInfo, IpamData, EndpointInterface } from './messages.js';
 export { PluginRequestError, requireString, optionalString, optionalMap } from './request-fields.js';
-export { parsePluginAddress } from './listen-address.js';
 export { pluginCall } from './plugin-client.js';

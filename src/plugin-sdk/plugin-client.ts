@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { parsePluginAddress } from './listen-address.js';
+import { parseAddress } from '../addresses/parse-address.js';
 
 export interface PluginCallResult {
   status: number;
@@ -12,7 +12,7 @@ export interface PluginCallResult {
  * an empty body when `body` is undefined. For tests and tools; not a retrying client.
  */
 export function pluginCall(address: string, method: string, body?: unknown, opts: { timeoutMs?: number } = {}): Promise<PluginCallResult> {
-  const where = parsePluginAddress(address);
+  const where = parseAddress(address, 0);
   const payload = body === undefined ? '' : `${JSON.stringify(body)}\n`;
   return new Promise((resolve, reject) => {
     const req = http.request({

@@ -1,12 +1,15 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { unlinkSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { METHODS, SUBSYSTEMS, type MethodSpec, type PluginKind } from '../protocols/methods.js';
 import { pluginErrorBody } from '../errors/wire.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
 import type { PluginHandlers } from './messages.js';
-import { decodeRequest, readRequestBody } from './read-body.js';
-import { parsePluginAddress, prepareUnixSocketPath } from './listen-address.js';
+import { decodeRequest } from './read-body.js';
+import { readBody } from '../engine/read-body.js';
+import { parseAddress } from '../addresses/parse-address.js';
+import { prepareSocketPath } from '../listeners/listen-address.js';
 import { PluginRequestError } from './request-fields.js';
 
 /**
@@ -96,7 +99,7 @@ export function createPluginRequestHandler(opts: PluginServerOptions): (req: Inc
     const started = Date.now();
     let body: object;
     try {
-      body = decodeRequest(await readRequestBody(req, bodyLimit));
+      body = decodeRequest(await readBody(req, bodyLimit));
     } catch (err) {
       const status = (err as { status?: number }).status ?? 400;
       send(res, status, pluginErrorBody(`${route.spec.name}: cannot decode request: ${(err as Error).message}`));
@@ -122,10 +125,11 @@ function send(res: ServerResponse, status: number, body: string): void {
 
 /** Starts a plugin server on a unix socket (stale socket replaced) or a TCP address. */
 export async function startPluginServer(listen: string, opts: PluginServerOptions): Promise<RunningPluginServer> {
-  const where = parsePluginAddress(listen);
+  const parsed = parseAddress(listen, 0);
+  const where = parsed.kind === 'unix' ? { ...parsed, path: resolvePath(parsed.path) } : parsed;
   const server = http.createServer(createPluginRequestHandler(opts));
   server.keepAliveTimeout = 60_000;
-  if (where.kind === 'unix') await prepareUnixSocketPath(where.path);
+  if (where.kind === 'unix') await prepareSocketPath(where.path);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     if (where.kind === 'unix') server.listen(where.path, () => resolve());

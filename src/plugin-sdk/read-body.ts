@@ -1,17 +1,3 @@
-import type { IncomingMessage } from 'node:http';
-
-/** Reads a request body up to `limit` bytes; throws a 413-worthy error past it. */
-export async function readRequestBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw Object.assign(new Error(`request body larger than ${limit} bytes`), { status: 413 });
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
 /**
  * Decodes a plugin request body. dockerd sends no Content-Type and an empty body for no-argument
  * methods (P3, P5); both are accepted for every method, an empty body decoding to `{}`.

@@ -93,7 +93,7 @@ describe('plugin SDK server', () => {
   });
 
   it('replaces a stale socket file, refuses a live one, and removes its socket on close', async () => {
-    await expect(startPluginServer(sock, { kinds: [], handlers: {} })).rejects.toThrow(/already listens/);
+    await expect(startPluginServer(sock, { kinds: [], handlers: {} })).rejects.toThrow(/socket is in use by another process/);
     const p = join(dir, 'stale.sock');
     const first = await startPluginServer(p, { kinds: [], handlers: {} });
     first.server.close(); // leaves the socket file behind, like a killed process
