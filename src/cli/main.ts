@@ -3,8 +3,9 @@ import { registerServe } from './commands/serve.js';
 import { registerValidate } from './commands/validate.js';
 import { registerConform } from './commands/conform.js';
 import { registerPlugin } from './commands/plugin.js';
+import { registerShim } from './commands/shim.js';
 
-const COMMANDS: Array<(program: Command) => void> = [registerServe, registerValidate, registerPlugin, registerConform];
+const COMMANDS: Array<(program: Command) => void> = [registerServe, registerValidate, registerPlugin, registerConform, registerShim];
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('plugchain')

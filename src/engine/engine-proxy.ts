@@ -8,6 +8,7 @@ import { HookChain, runPost, runPre, runUndo, type ChainPlan } from '../chain/ru
 import type { HookContext, HookResponse } from '../chain/hook.js';
 import { DaemonTarget } from '../upstream/daemon-target.js';
 import { PassThrough } from '../upstream/pass-through.js';
+import { UndiciForward } from '../upstream/undici-forward.js';
 import { BufferedCaller } from '../upstream/buffered-call.js';
 import { relayHijack, type HijackSession } from '../upstream/hijack-relay.js';
 import { tunnelHttp2 } from '../upstream/h2-tunnel.js';
@@ -23,6 +24,38 @@ export interface EngineProxyOptions {
   unknownOperations?: 'pass' | 'deny';
   /** Size limit for bodies that hooks read (request) or rewrite (response). */
   bodyLimit?: number;
+  /** Told about each finished request and hijacked session (metrics); nothing is measured without one. */
+  observer?: EngineObserver;
+}
+
+/** One finished (non-hijacked) request, as logged. */
+export interface RequestDone {
+  op: string;
+  method: string;
+  status: number;
+  durationMs: number;
+  bytesIn: number;
+  bytesOut: number;
+  aborted: boolean;
+}
+
+/** One finished hijacked session (attach, exec start, BuildKit, HTTP/2 tunnel). */
+export interface HijackDone {
+  op: string;
+  status: number;
+  durationMs: number;
+  bytesToDaemon: number;
+  bytesToClient: number;
+  error?: string;
+}
+
+/** What the engine proxy reports to whoever measures it. All calls are synchronous and cheap. */
+export interface EngineObserver {
+  requestDone(r: RequestDone): void;
+  hijackOpened(op: string): void;
+  hijackClosed(h: HijackDone): void;
+  /** The daemon could not be reached (connection error, not an HTTP status). */
+  upstreamError(op: string): void;
 }
 
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n');
@@ -35,7 +68,7 @@ export class EngineProxy {
   readonly server: http.Server;
   private readonly router: OperationRouter;
   private chain: HookChain;
-  private readonly passThrough: PassThrough;
+  private readonly passThrough: PassThrough | UndiciForward;
   private readonly buffered: BufferedCaller;
   private readonly hijacks = new Set<HijackSession>();
   private readonly connections: ConnectionTracker;
@@ -50,7 +83,8 @@ export class EngineProxy {
     this.chain = opts.chain ?? new HookChain([]);
     this.unknown = opts.unknownOperations ?? 'pass';
     this.bodyLimit = opts.bodyLimit ?? 4 * 1024 * 1024;
-    this.passThrough = new PassThrough(opts.target, (err, req, res) => this.upstreamError(err, req, res));
+    const onErr = (err: Error, req: IncomingMessage, res: ServerResponse) => this.upstreamError(err, req, res);
+    this.passThrough = process.env.PLUGCHAIN_FORWARDER === 'undici' ? new UndiciForward(opts.target, onErr) : new PassThrough(opts.target, onErr);
     this.buffered = new BufferedCaller(opts.target);
     this.server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 65_000 });
     this.server.headersTimeout = 60_000;
@@ -98,12 +132,15 @@ export class EngineProxy {
     const opId = routed.ok ? (routed.match.op?.id ?? 'Unknown') : 'Rejected';
     res.once('close', () => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const bytesIn = sock.bytesRead - readAtStart;
+      const bytesOut = sock.bytesWritten - writtenAtStart;
+      const aborted = !res.writableFinished;
       this.log.info({
         reqId: this.nextId++, op: opId, method: req.method, path: req.url, status: res.statusCode,
-        bytesIn: sock.bytesRead - readAtStart, bytesOut: sock.bytesWritten - writtenAtStart,
-        durationMs: Math.round(durationMs * 1000) / 1000, client: clientOf(sock),
-        ...(res.writableFinished ? {} : { aborted: true }),
+        bytesIn, bytesOut, durationMs: Math.round(durationMs * 1000) / 1000, client: clientOf(sock),
+        ...(aborted ? { aborted: true } : {}),
       }, 'request');
+      this.opts.observer?.requestDone({ op: opId, method: req.method ?? 'GET', status: res.statusCode, durationMs, bytesIn, bytesOut, aborted });
     });
 
     if (!routed.ok) {
@@ -120,7 +157,11 @@ export class EngineProxy {
       this.passThrough.forward(req, res);
       return;
     }
-    this.runChained(req, res, match, plan).catch((err) => sendEngineError(res, toPlugchainError(err)));
+    this.runChained(req, res, match, plan).catch((err) => {
+      const e = toPlugchainError(err);
+      if (e.code === 'PLUGCHAIN_UPSTREAM_UNREACHABLE') this.opts.observer?.upstreamError(opId);
+      sendEngineError(res, e);
+    });
   }
 
   private async runChained(req: IncomingMessage, res: ServerResponse, match: RouteMatch, plan: ChainPlan): Promise<void> {
@@ -202,17 +243,24 @@ export class EngineProxy {
     this.track(session, { op: routed.match.op?.id ?? 'Unknown', method: req.method, path: req.url, client: clientOf(socket) });
   }
 
-  private track(session: HijackSession, bindings: Record<string, unknown>): void {
+  private track(session: HijackSession, bindings: { op: string } & Record<string, unknown>): void {
     const started = Date.now();
     this.hijacks.add(session);
+    this.opts.observer?.hijackOpened(bindings.op);
     session.done.then((s) => {
       this.hijacks.delete(session);
-      this.log.info({ ...bindings, hijacked: true, status: s.status, bytesIn: s.bytesToDaemon, bytesOut: s.bytesToClient, durationMs: Date.now() - started, ...(s.error ? { error: s.error } : {}) }, 'hijacked session');
+      const durationMs = Date.now() - started;
+      this.log.info({ ...bindings, hijacked: true, status: s.status, bytesIn: s.bytesToDaemon, bytesOut: s.bytesToClient, durationMs, ...(s.error ? { error: s.error } : {}) }, 'hijacked session');
+      this.opts.observer?.hijackClosed({ op: bindings.op, status: s.status, durationMs, bytesToDaemon: s.bytesToDaemon, bytesToClient: s.bytesToClient, error: s.error });
     });
   }
 
   private upstreamError(err: Error, req: IncomingMessage, res: ServerResponse): void {
     this.log.warn({ err: err.message, path: req.url }, 'upstream error');
+    if (this.opts.observer) {
+      const routed = this.router.route(req.method ?? 'GET', req.url ?? '/');
+      this.opts.observer.upstreamError(routed.ok ? (routed.match.op?.id ?? 'Unknown') : 'Rejected');
+    }
     sendEngineError(res, new PlugchainError('PLUGCHAIN_UPSTREAM_UNREACHABLE', `plugchain: cannot reach the Docker daemon at ${this.opts.target.address.url}: ${err.message}`, { cause: err }));
   }
 

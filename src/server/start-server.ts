@@ -9,6 +9,9 @@ import { listenAddress, type BoundListener } from '../listeners/listen-address.j
 import { ping, startPrivateDockerd, type PrivateDockerd } from '../lab/private-dockerd.js';
 import { buildEngineChain } from './build-chain.js';
 import { startShims, type RunningShims } from './start-shims.js';
+import { PlugchainMetrics } from '../admin/metrics.js';
+import { startAdminServer, type AdminServer } from '../admin/admin-server.js';
+import { daemonReadiness } from '../admin/readiness.js';
 
 export interface StartOptions {
   /** Start a private dockerd when the configured upstream does not answer. */
@@ -24,6 +27,9 @@ export interface RunningServer {
   readonly upstream: string;
   readonly privateDaemon: PrivateDockerd | null;
   readonly shims: RunningShims;
+  /** Present only with an admin listener (`admin` in the config, `--admin`). */
+  readonly metrics: PlugchainMetrics | null;
+  readonly admin: AdminServer | null;
   close(): Promise<void>;
 }
 
@@ -50,18 +56,27 @@ export async function startServer(config: PlugchainConfig, opts: StartOptions = 
   const target = new DaemonTarget(upstream, config.upstreamTls
     ? { verify: config.upstreamTls.verify ?? false, ca: config.upstreamTls.ca, cert: config.upstreamTls.cert, key: config.upstreamTls.key }
     : undefined);
+  // Metrics exist only with an admin listener: without one nothing is measured.
+  const metrics = config.admin ? new PlugchainMetrics() : null;
+  const chain = buildEngineChain(config, logger);
   const engine = new EngineProxy({
     target,
     logger,
-    chain: buildEngineChain(config, logger),
+    chain: metrics ? metrics.instrument(chain, 'engine') : chain,
     unknownOperations: config.unknownOperations,
     bodyLimit: config.bodyLimit,
+    observer: metrics ?? undefined,
   });
 
   const listeners: BoundListener[] = [];
   let shims: RunningShims | null = null;
+  let admin: AdminServer | null = null;
   try {
     shims = await startShims(config, logger);
+    if (metrics) for (const shim of shims.shims) shim.setObserver(metrics);
+    if (config.admin && metrics) {
+      admin = await startAdminServer({ address: absolutise(config.admin), metrics, ready: daemonReadiness(target), logger });
+    }
     for (const spec of config.listen) {
       const tls = config.tls?.cert && config.tls.key && spec.startsWith('tcp://')
         ? { cert: config.tls.cert, key: config.tls.key, ca: config.tls.ca, verify: config.tls.verify ?? false }
@@ -73,6 +88,8 @@ export async function startServer(config: PlugchainConfig, opts: StartOptions = 
     }
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()));
+    await admin?.close();
+    metrics?.close();
     await shims?.close();
     await privateDaemon?.stop();
     throw err;
@@ -87,11 +104,15 @@ export async function startServer(config: PlugchainConfig, opts: StartOptions = 
     upstream,
     privateDaemon,
     shims: shims!,
+    metrics,
+    admin,
     close() {
       closing ??= (async () => {
         const stopped = Promise.all(listeners.map((l) => l.close()));
         await Promise.all([engine.close(), shims!.close()]);
         await stopped;
+        await admin?.close();
+        metrics?.close();
         await privateDaemon?.stop();
         logger.flush?.();
       })();

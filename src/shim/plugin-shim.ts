@@ -20,6 +20,17 @@ export interface ShimOptions {
   chain: HookChain;
   logger: Logger;
   bodyLimit?: number;
+  /** Told about each plugin call (metrics); nothing is measured without one. */
+  observer?: ShimObserver;
+}
+
+/** What a shim reports to whoever measures it. */
+export interface ShimObserver {
+  callDone(c: { plugin: string; method: string; status: number; durationMs: number }): void;
+  /** The upstream plugin could not be reached. */
+  upstreamError(plugin: string, method: string): void;
+  /** Wraps the shim's hook chain, e.g. to time each hook; called once per setObserver. */
+  instrument?(chain: HookChain, side: 'plugin'): HookChain;
 }
 
 /**
@@ -37,8 +48,12 @@ export class PluginShim {
   private activation: { status: number; text: string; headers: Record<string, string | string[] | undefined> } | null = null;
   private readonly log: Logger;
   private readonly connections: ConnectionTracker;
+  private observer: ShimObserver | undefined;
+  private chain: HookChain;
 
   constructor(private readonly opts: ShimOptions) {
+    this.observer = opts.observer;
+    this.chain = opts.observer?.instrument?.(opts.chain, 'plugin') ?? opts.chain;
     this.alias = opts.plugin.alias ?? opts.plugin.name;
     this.socketPath = join(opts.pluginDir, `${this.alias}.sock`);
     this.client = new PluginClient(opts.plugin.address, opts.plugin.tls);
@@ -52,6 +67,12 @@ export class PluginShim {
       });
     });
     this.connections = new ConnectionTracker(this.server);
+  }
+
+  /** Attaches a metrics observer after construction (the shims are built by startShims). */
+  setObserver(observer: ShimObserver): void {
+    this.observer = observer;
+    this.chain = observer.instrument?.(this.opts.chain, 'plugin') ?? this.opts.chain;
   }
 
   async start(): Promise<void> {
@@ -77,7 +98,7 @@ export class PluginShim {
       signal: new AbortController().signal,
       state: new Map(),
     };
-    const plan = this.opts.chain.planFor(method);
+    const plan = this.chain.planFor(method);
     const { ran, answered } = plan ? await runPre(plan.hooks, ctx) : { ran: [], answered: false };
     if (answered) {
       sendHook(res, ctx.response!);
@@ -96,6 +117,7 @@ export class PluginShim {
         this.activation = null;
         await runUndo(ran, ctx);
         this.log.warn({ err: (err as Error).message, upstream: this.client.address.url }, 'plugin unreachable');
+        this.observer?.upstreamError(this.alias, method);
         req.socket.destroy();
         return;
       }
@@ -108,7 +130,9 @@ export class PluginShim {
     if (ctx.response === before && ctx.response.body === before.body) {
       sendJson(res, reply.status, reply.text, reply.headers['content-type']);
     } else sendHook(res, ctx.response);
-    this.log.debug({ status: ctx.response.status, durationMs: performance.now() - started }, 'plugin call');
+    const durationMs = performance.now() - started;
+    this.log.debug({ status: ctx.response.status, durationMs }, 'plugin call');
+    this.observer?.callDone({ plugin: this.alias, method, status: ctx.response.status, durationMs });
   }
 
   async close(): Promise<void> {

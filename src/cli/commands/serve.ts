@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { defaultConfig, type PlugchainConfig } from '../../config/config.js';
 import { loadConfigFile } from '../../config/load-config.js';
 import { startServer } from '../../server/start-server.js';
+import { ConfigReloader } from '../../server/reload.js';
 
 interface ServeFlags {
   listen?: string[];
@@ -18,6 +19,7 @@ interface ServeFlags {
   upstreamTlscert?: string;
   upstreamTlskey?: string;
   socketMode?: string;
+  admin?: string;
   privateDaemon: boolean;
 }
 
@@ -40,26 +42,23 @@ export function registerServe(program: Command): void {
     .option('--upstream-tlscert <file>', 'client certificate for the daemon (enables TLS upstream)')
     .option('--upstream-tlskey <file>', 'client key for the daemon')
     .option('--socket-mode <mode>', 'file mode of unix listen sockets (default 0660)')
+    .option('--admin <addr>', 'admin listener for /metrics, /healthz, /readyz: tcp://127.0.0.1:9323 or unix:///path.sock (off by default)')
     .option('--no-private-daemon', 'fail instead of starting a private dockerd when the default daemon is unreachable')
     .addHelpText('after', `
 Without --upstream and with no daemon at unix:///var/run/docker.sock, plugchain starts a private
 dockerd of its own under <stateDir>/dockerd (no bridge, no iptables, pulls blocked) and fronts it.
 
+SIGHUP re-reads --config: checked first; a bad file changes nothing (the error is logged). The
+engine hook chain (validation.engine, hooks, adapters, chain, hosts) and logLevel apply to new
+requests; open streams and hijacked sessions are not cut. Listener, upstream, TLS, plugin and
+admin changes are logged as needing a restart and not applied. Flags keep winning over the file.
+
 Prints the line to use the proxy, e.g.:
   export DOCKER_HOST=unix:///home/me/plugchain/run/plugchain.sock`)
     .action(async (flags: ServeFlags) => {
-      const config = flags.config ? loadConfigFile(flags.config) : defaultConfig();
-      const explicitUpstream = Boolean(flags.upstream ?? (flags.config ? config.upstream !== defaultConfig().upstream : process.env.PLUGCHAIN_UPSTREAM));
-      if (flags.listen?.length) config.listen = flags.listen;
-      if (flags.upstream) config.upstream = flags.upstream;
-      if (flags.logLevel) config.logLevel = flags.logLevel;
-      if (flags.socketMode) config.socketMode = flags.socketMode;
-      if (flags.tlscert || flags.tlskey || flags.tlsverify) {
-        config.tls = { verify: Boolean(flags.tlsverify), ca: flags.tlscacert, cert: flags.tlscert, key: flags.tlskey };
-      }
-      if (flags.upstreamTlscert || flags.upstreamTlsverify || flags.upstreamTlscacert) {
-        config.upstreamTls = { verify: Boolean(flags.upstreamTlsverify), ca: flags.upstreamTlscacert, cert: flags.upstreamTlscert, key: flags.upstreamTlskey };
-      }
+      const fromFile = flags.config ? loadConfigFile(flags.config) : defaultConfig();
+      const explicitUpstream = Boolean(flags.upstream ?? (flags.config ? fromFile.upstream !== defaultConfig().upstream : process.env.PLUGCHAIN_UPSTREAM));
+      const config = applyFlags(fromFile, flags);
       const running = await startServer(config, {
         allowPrivateDaemon: flags.privateDaemon && !explicitUpstream,
         stateDir: resolve(config.stateDir),
@@ -71,5 +70,32 @@ Prints the line to use the proxy, e.g.:
       };
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
+      const reloader = flags.config
+        ? new ConfigReloader({
+            configPath: flags.config, current: config, engine: running.engine, logger: running.logger,
+            metrics: running.metrics, applyOverrides: (c) => applyFlags(c, flags),
+          })
+        : null;
+      process.on('SIGHUP', () => {
+        if (reloader) reloader.reload();
+        else running.logger.warn('SIGHUP: no --config file to reload; ignored');
+      });
     });
+}
+
+/** Command-line flags win over the config file (at start and on every reload). */
+function applyFlags(config: PlugchainConfig, flags: ServeFlags): PlugchainConfig {
+  const c: PlugchainConfig = { ...config };
+  if (flags.listen?.length) c.listen = flags.listen;
+  if (flags.upstream) c.upstream = flags.upstream;
+  if (flags.logLevel) c.logLevel = flags.logLevel;
+  if (flags.socketMode) c.socketMode = flags.socketMode;
+  if (flags.admin) c.admin = flags.admin;
+  if (flags.tlscert || flags.tlskey || flags.tlsverify) {
+    c.tls = { verify: Boolean(flags.tlsverify), ca: flags.tlscacert, cert: flags.tlscert, key: flags.tlskey };
+  }
+  if (flags.upstreamTlscert || flags.upstreamTlsverify || flags.upstreamTlscacert) {
+    c.upstreamTls = { verify: Boolean(flags.upstreamTlsverify), ca: flags.upstreamTlscacert, cert: flags.upstreamTlscert, key: flags.upstreamTlskey };
+  }
+  return c;
 }
