@@ -55,7 +55,7 @@ export class PlugchainMetrics implements EngineObserver, ShimObserver, HookTimin
     const n = METRIC_NAMES;
     this.requests = new Counter({ name: n.requests, help: 'Engine API requests by operation id and HTTP status (hijacked sessions excluded)', labelNames: ['operation', 'status'], registers });
     this.requestDuration = new Histogram({ name: n.requestDuration, help: 'Engine API request latency, first byte in to response end (streams count their whole life)', labelNames: ['operation'], buckets: LATENCY_BUCKETS, registers });
-    this.bytes = new Counter({ name: n.bytes, help: 'Bytes relayed, by direction (to_daemon, to_client) and kind (request, hijacked)', labelNames: ['direction', 'kind'], registers });
+    this.bytes = new Counter({ name: n.bytes, help: 'Bytes relayed after the request head, by direction (to_daemon, to_client) and kind (request, hijacked)', labelNames: ['direction', 'kind'], registers });
     this.hijackedOpen = new Gauge({ name: n.hijackedOpen, help: 'Hijacked sessions (attach, exec, BuildKit, HTTP/2 tunnels) open now', registers });
     this.hijacked = new Counter({ name: n.hijacked, help: 'Hijacked sessions finished, by operation and outcome (ok, error)', labelNames: ['operation', 'outcome'], registers });
     this.violations = new Counter({ name: n.violations, help: 'Schema violations by side (engine, plugin-request, plugin-response), rule keyword and message', labelNames: ['side', 'rule', 'message'], registers });
