@@ -32,15 +32,21 @@ export interface PowerstripAdapter {
 }
 
 export interface HookBinding {
-  /** Built-in hook name or `powerstrip:<adapter>`. */
+  /** `validate`, `chain-profile` or `powerstrip:<adapter>`. */
   hook: string;
+  /** Operation ids (src/router/operations.ts); unknown ids refuse the config. */
   operations: string[];
+  /** Powerstrip adapters: which calls the adapter gets (default `pre`). */
   stage?: 'pre' | 'post' | 'both';
 }
 
+/** Missing fields default to `flocker`, `weave` and 120 s (chain-profiles/chain-start-hook.ts). */
 export interface ChainProfile {
+  /** Volume drivers whose volumes are prepared on this host before a start is forwarded. */
   volumeDrivers: string[];
+  /** Network drivers chained behind them (logged with each prepare). */
   networkDrivers: string[];
+  /** Deadline for preparing all chained volumes of one start (ms). */
   prepareTimeoutMs: number;
 }
 
@@ -59,7 +65,13 @@ export interface PlugchainConfig {
   adapters: PowerstripAdapter[];
   hooks: HookBinding[];
   chain?: ChainProfile;
+  /** A Powerstrip `adapters.yml` whose endpoints become hook bindings (config/powerstrip-adapters.ts). */
+  powerstripConfig?: string;
   hosts: Record<string, string>;
+  /** This plugchain's own name in `hosts` (moves start here); inferred from `listen` when absent. */
+  self?: string;
+  /** Coordination store for moves: `file:///abs/store.json` (embedded) or `etcd://host:port`. */
+  store?: string;
   stateDir: string;
   admin?: string;
 }

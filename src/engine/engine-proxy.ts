@@ -4,8 +4,10 @@ import type { Logger } from 'pino';
 import { PlugchainError, toPlugchainError } from '../errors/plugchain-error.js';
 import { sendEngineError } from '../errors/wire.js';
 import { OperationRouter, type RouteMatch } from '../router/router.js';
-import { HookChain, runPost, runPre, runUndo, type ChainPlan } from '../chain/runner.js';
+import { HookChain, runPost, runUndo, type ChainPlan } from '../chain/runner.js';
 import type { HookContext, HookResponse } from '../chain/hook.js';
+import { runPreRouted, type RerouteVerdict } from '../chain/run-pre-routed.js';
+import { DAEMON_ACCESS_KEY, type DaemonAccess } from '../chain/engine-access.js';
 import { DaemonTarget } from '../upstream/daemon-target.js';
 import { PassThrough } from '../upstream/pass-through.js';
 import { UndiciForward } from '../upstream/undici-forward.js';
@@ -166,6 +168,7 @@ export class EngineProxy {
 
   private async runChained(req: IncomingMessage, res: ServerResponse, match: RouteMatch, plan: ChainPlan): Promise<void> {
     const opId = match.op!.id;
+    const chain = this.chain;
     const wantsBody = plan.needsRequestBody && match.op!.body === 'json';
     const rawBody = wantsBody ? await readBody(req, this.bodyLimit) : undefined;
     const originalBody = rawBody ? parseJsonBody(rawBody, opId) : undefined;
@@ -183,21 +186,30 @@ export class EngineProxy {
       },
       log: this.log.child({ op: opId }),
       signal: new AbortController().signal,
-      state: new Map(),
+      state: new Map<string, unknown>([[DAEMON_ACCESS_KEY, this.daemonAccess()]]),
     };
 
-    const { ran, answered } = await runPre(plan.hooks, ctx);
+    const { ran, answered } = await runPreRouted(ctx, {
+      plan,
+      planFor: (op) => chain.planFor(op),
+      route: (method, url) => this.reroute(method, url),
+    });
     if (answered) {
       sendHookResponse(res, ctx.response!);
       return;
     }
     const url = ctx.request.query ? `${ctx.request.path}?${ctx.request.query}` : ctx.request.path;
-    const bodyChanged = wantsBody && ctx.request.body !== originalBody;
-    const body = !wantsBody ? undefined : bodyChanged ? Buffer.from(JSON.stringify(ctx.request.body)) : rawBody;
+    const bodyChanged = ctx.request.body !== originalBody;
+    // A rewritten body is re-serialised; an untouched one goes out as the client's own bytes.
+    const body = bodyChanged
+      ? Buffer.from(ctx.request.body === undefined ? '' : JSON.stringify(ctx.request.body))
+      : rawBody;
+    if (bodyChanged && ctx.request.body !== undefined) ctx.request.headers['content-type'] = 'application/json';
 
-    if (!plan.needsResponse) {
+    if (!ran.some((h) => h.needsResponse)) {
       req.method = ctx.request.method;
       req.url = url;
+      if (bodyChanged) req.headers['content-type'] = ctx.request.headers['content-type'] as string | undefined;
       this.passThrough.forward(req, res, body ? { body } : undefined);
       res.once('close', () => {
         if (res.statusCode >= 400) void runUndo(ran, ctx);
@@ -212,23 +224,41 @@ export class EngineProxy {
       await runUndo(ran, ctx);
       throw new PlugchainError('PLUGCHAIN_UPSTREAM_UNREACHABLE', `plugchain: cannot reach the Docker daemon at ${this.opts.target.address.url}: ${(err as Error).message}`, { cause: err });
     }
-    const ctype = String(upstream.headers['content-type'] ?? '');
-    const text = upstream.body.toString('utf8');
-    let parsed: unknown = text;
-    if (ctype.includes('json') && text.length > 0) {
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = text;
-      }
-    }
-    ctx.response = { status: upstream.status, headers: upstream.headers, body: parsed };
-    const before = ctx.response.body;
+    ctx.response = { status: upstream.status, headers: upstream.headers, body: parseResponseBody(upstream.headers, upstream.body) };
+    const before = { ...ctx.response };
     await runPost(ran, ctx);
     if (ctx.response.status >= 400 && upstream.status >= 400) await runUndo(ran, ctx);
-    if (ctx.response.body === before && ctx.response.status === upstream.status) {
+    const r = ctx.response;
+    if (r.body === before.body && r.status === before.status && r.headers === before.headers) {
       writeRaw(res, upstream.status, upstream.headers, upstream.body);
-    } else sendHookResponse(res, ctx.response);
+    } else sendHookResponse(res, r);
+  }
+
+  /** Routes a request line a hook rewrote; refuses what plugchain would refuse from a client. */
+  private reroute(method: string, url: string): RerouteVerdict {
+    const routed = this.router.route(method, url);
+    if (!routed.ok) return { ok: false, reason: `non-canonical path: ${routed.reason}` };
+    const op = routed.match.op;
+    if (!op) {
+      if (this.unknown === 'deny') return { ok: false, reason: 'not a known Engine API operation and unknown operations are denied' };
+      return { ok: true, operation: 'Unknown', params: {} };
+    }
+    if (op.body === 'hijack' || op.body === 'tar' || op.body === 'stream') {
+      return { ok: false, reason: `${op.id} carries a ${op.body} body, which a rewritten request cannot` };
+    }
+    return { ok: true, operation: op.id, params: routed.match.params };
+  }
+
+  /** The daemon as engine-side hooks may use it (chain profiles inspect containers with it). */
+  private daemonAccess(): DaemonAccess {
+    return {
+      call: async (method, path, body) => {
+        const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+        const headers = payload ? { 'content-type': 'application/json' } : {};
+        const r = await this.buffered.call(method, path, headers, payload, this.bodyLimit);
+        return { status: r.status, body: parseResponseBody(r.headers, r.body) };
+      },
+    };
   }
 
   private onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
@@ -293,6 +323,17 @@ function writeRaw(res: ServerResponse, status: number, headers: Record<string, s
   out['content-length'] = String(body.length);
   res.writeHead(status, out);
   res.end(body);
+}
+
+/** JSON when the daemon said JSON and it parses, otherwise the text. */
+function parseResponseBody(headers: Record<string, string | string[] | undefined>, raw: Buffer): unknown {
+  const text = raw.toString('utf8');
+  if (!String(headers['content-type'] ?? '').includes('json') || text.length === 0) return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 function sendHookResponse(res: ServerResponse, r: HookResponse): void {
