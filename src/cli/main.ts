@@ -4,8 +4,10 @@ import { registerValidate } from './commands/validate.js';
 import { registerConform } from './commands/conform.js';
 import { registerPlugin } from './commands/plugin.js';
 import { registerShim } from './commands/shim.js';
+import { registerLab } from './commands/lab.js';
+import { registerMove } from './commands/move.js';
 
-const COMMANDS: Array<(program: Command) => void> = [registerServe, registerValidate, registerPlugin, registerConform, registerShim];
+const COMMANDS: Array<(program: Command) => void> = [registerServe, registerValidate, registerPlugin, registerConform, registerShim, registerLab, registerMove];
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('plugchain')

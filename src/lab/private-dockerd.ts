@@ -79,9 +79,14 @@ export async function startPrivateDockerd(opts: PrivateDockerdOptions): Promise<
   let argv = args;
   if (opts.pluginsDir) {
     // Own mount namespace: this daemon's /run/docker/plugins is pluginsDir and nobody else's.
+    // The namespace starts as a copy of ours, including the bind mounts that keep named network
+    // namespaces (/run/netns/*) alive; drop those copies (private propagation: ours stay), so
+    // that this daemon never keeps someone else's deleted namespace, and its bridge, alive.
     mkdirSync(opts.pluginsDir, { recursive: true });
     cmd = 'unshare';
     argv = ['--mount', '--propagation', 'private', '--', 'sh', '-c',
+      'nets=$(while read -r _ m _; do case "$m" in /run/netns/?*) echo "$m";; esac; done < /proc/self/mounts); ' +
+      'for m in $nets; do umount -l "$m" 2>/dev/null; done; ' +
       'mkdir -p /run/docker/plugins && mount --bind "$0" /run/docker/plugins && exec "$@"',
       resolve(opts.pluginsDir), dockerd, ...args];
   }

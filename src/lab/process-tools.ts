@@ -37,15 +37,40 @@ export function pidMatches(pid: number, needle: string): boolean {
   return cmd !== null && cmd.includes(needle) && isAlive(pid);
 }
 
-/** Every live process whose command line contains `needle` (never this process). */
-export function pidsMatching(needle: string): number[] {
+/** Programs the lab starts; only these are ever swept up by command line. */
+export const LAB_PROGRAMS = ['node', 'etcd', 'dockerd', 'containerd', 'containerd-shim', 'containerd-shim-runc-v2', 'runc', 'unshare'];
+
+/**
+ * Live processes whose command line contains `needle` and whose program is one the lab starts
+ * (so a `tail -f` of a lab log is never hit), never this process or one of its ancestors (the
+ * shell or npm that runs `lab down --dir …` names the directory too).
+ */
+export function pidsMatching(needle: string, programs: readonly string[] = LAB_PROGRAMS): number[] {
+  const skip = ancestors();
   const out: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const pid = Number(name);
-    if (pid === process.pid) continue;
+    if (skip.has(pid)) continue;
     const cmd = commandLine(pid);
-    if (cmd?.includes(needle) && isAlive(pid)) out.push(pid);
+    if (!cmd?.includes(needle)) continue;
+    const program = (cmd.split(' ')[0] ?? '').split('/').pop() ?? '';
+    if (programs.includes(program) && isAlive(pid)) out.push(pid);
+  }
+  return out;
+}
+
+function ancestors(): Set<number> {
+  const out = new Set<number>([process.pid]);
+  let pid = process.ppid;
+  for (let i = 0; i < 64 && pid > 1; i++) {
+    out.add(pid);
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      break;
+    }
   }
   return out;
 }

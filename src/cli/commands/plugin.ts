@@ -4,6 +4,8 @@ import { createLogger, type Logger } from '../../logging/logger.js';
 import { startDatasetVolumePlugin } from '../../plugins/dataset-volume/start-dataset-volume.js';
 import { startWeaveNetworkPlugin } from '../../plugins/weave-network/start-weave-network.js';
 import { cleanupWeaveNetwork } from '../../plugins/weave-network/cleanup.js';
+import { openStore } from '../../store/open-store.js';
+import type { CoordinationStore } from '../../store/store.js';
 
 interface VolumeFlags {
   socket: string;
@@ -38,7 +40,7 @@ export function registerPlugin(program: Command): void {
       'host moves the data there, a mount lease stops other hosts while the dataset is in use')
     .requiredOption('--socket <path>', 'listen here; dockerd names the plugin after the file (e.g. /run/docker/plugins/dataset.sock), or tcp://host:port')
     .requiredOption('--data-dir <dir>', 'data root shared by the hosts of this machine; this host uses <dir>/<host>/<dataset>')
-    .requiredOption('--store <file>', 'coordination store file shared by all hosts (created if missing)')
+    .requiredOption('--store <file|url>', 'coordination store shared by all hosts: a file (created if missing), file:///path or etcd://host:port')
     .option('--host <name>', 'this host\'s identity in the store', hostname())
     .option('--move-delay-ms <n>', 'artificial pause during each move, for tests', '0')
     .option('--log-level <level>', `one of ${LEVELS.join(', ')}`, 'info')
@@ -47,11 +49,13 @@ export function registerPlugin(program: Command): void {
       '  docker volume create -d dataset db1 && docker run -v db1:/data --volume-driver dataset busybox ls /data')
     .action(async (flags: VolumeFlags) => {
       const logger = makeLogger(flags.logLevel);
+      const store = openStoreArg(flags.store);
       const running = await startDatasetVolumePlugin({
-        socket: flags.socket, host: flags.host, dataDir: flags.dataDir, store: flags.store,
+        socket: flags.socket, host: flags.host, dataDir: flags.dataDir, store,
         moveDelayMs: nonNegative('--move-delay-ms', flags.moveDelayMs), logger,
       });
       await untilSignal(running.close, logger);
+      if (typeof store !== 'string') await store.close();
     });
 
   plugin
@@ -60,7 +64,7 @@ export function registerPlugin(program: Command): void {
       'IpamDriver): one bridge in its own network namespace shared by every host on this machine, ' +
       'addresses allocated segment-wide and claimable again by container name')
     .requiredOption('--socket <path>', 'listen here; dockerd names the plugin after the file, or tcp://host:port')
-    .requiredOption('--store <file>', 'coordination store file shared by all hosts (created if missing)')
+    .requiredOption('--store <file|url>', 'coordination store shared by all hosts: a file (created if missing), file:///path or etcd://host:port')
     .option('--bridge <name>', 'bridge name, at most 15 characters; created on first network, removed with the last', 'pcbr0')
     .option('--netns <name>', 'network namespace holding the bridge (ip netns add when missing)', 'plugchain-lab')
     .option('--pool-range <cidr>', 'range dynamic pools are cut from (when no --subnet is given)', '10.213.0.0/16')
@@ -71,25 +75,34 @@ export function registerPlugin(program: Command): void {
       '  docker network create -d weave --ipam-driver weave --subnet 10.213.5.0/24 --gateway 10.213.5.1 n1')
     .action(async (flags: NetworkFlags) => {
       const logger = makeLogger(flags.logLevel);
+      const store = openStoreArg(flags.store);
       const running = await startWeaveNetworkPlugin({
-        socket: flags.socket, bridge: flags.bridge, netns: flags.netns, store: flags.store, poolRange: flags.poolRange,
+        socket: flags.socket, bridge: flags.bridge, netns: flags.netns, store, poolRange: flags.poolRange,
         poolPrefix: nonNegative('--pool-prefix', flags.poolPrefix), host: flags.host, logger,
       });
       await untilSignal(running.close, logger);
+      if (typeof store !== 'string') await store.close();
     });
 
   plugin
     .command('network-cleanup')
     .description('remove what the network driver created for one bridge: veth pairs, the bridge, the namespace ' +
       'when it is empty, and the bridge\'s records in the store')
-    .requiredOption('--store <file>', 'coordination store file')
+    .requiredOption('--store <file|url>', 'coordination store: a file, file:///path or etcd://host:port')
     .option('--bridge <name>', 'bridge name', 'pcbr0')
     .option('--netns <name>', 'network namespace', 'plugchain-lab')
     .option('--keep-state', 'leave the store records alone')
     .action(async (flags: { store: string; bridge: string; netns: string; keepState?: boolean }) => {
-      const report = await cleanupWeaveNetwork({ store: flags.store, bridge: flags.bridge, netns: flags.netns, forgetState: !flags.keepState });
+      const store = openStoreArg(flags.store);
+      const report = await cleanupWeaveNetwork({ store, bridge: flags.bridge, netns: flags.netns, forgetState: !flags.keepState });
+      if (typeof store !== 'string') await store.close();
       process.stdout.write(`${JSON.stringify(report)}\n`);
     });
+}
+
+/** A plain path stays a path (the plugin opens its file store); a URL (file://, etcd://) is opened here. */
+function openStoreArg(spec: string): string | CoordinationStore {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(spec) ? openStore(spec) : spec;
 }
 
 function makeLogger(level: string): Logger {
