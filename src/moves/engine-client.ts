@@ -1,0 +1,81 @@
+import http from 'node:http';
+import { parseAddress, type Address } from '../addresses/parse-address.js';
+
+export interface EngineAnswer<T = unknown> {
+  status: number;
+  body: T;
+  /** The raw text, for error messages. */
+  text: string;
+}
+
+/** An Engine API error status, with dockerd's (or plugchain's) `message`. */
+export class EngineCallError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * A small JSON client for one Engine API endpoint: a dockerd, or another host's plugchain (which
+ * forwards to its dockerd through its own chain). Connection failures reject; HTTP statuses
+ * resolve, and `ok()` turns unexpected ones into EngineCallError.
+ */
+export class EngineClient {
+  readonly address: Address;
+
+  constructor(address: string, private readonly timeoutMs = 60_000) {
+    this.address = parseAddress(address);
+  }
+
+  request<T = unknown>(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<EngineAnswer<T>> {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const a = this.address;
+    return new Promise((resolve, reject) => {
+      const req = http.request({
+        ...(a.kind === 'unix' ? { socketPath: a.path } : { host: a.host, port: a.port }),
+        method,
+        path,
+        headers: { Host: 'docker', ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {}) },
+        timeout: timeoutMs,
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown = text;
+          try {
+            parsed = text === '' ? null : JSON.parse(text);
+          } catch {
+            /* keep the text */
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed as T, text });
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error(`${method} ${path} on ${a.url}: no answer in ${timeoutMs} ms`)));
+      req.on('error', (err) => reject(new Error(`${a.url}: ${err.message}`)));
+      req.end(payload);
+    });
+  }
+
+  /** The request; a status outside `accept` becomes an EngineCallError carrying dockerd's message. */
+  async ok<T = unknown>(method: string, path: string, body?: unknown, accept: number[] = [200, 201, 204, 304], timeoutMs?: number): Promise<EngineAnswer<T>> {
+    const r = await this.request<T>(method, path, body, timeoutMs);
+    if (!accept.includes(r.status)) throw new EngineCallError(r.status, `${method} ${path} on ${this.address.url}: ${r.status} ${messageOf(r)}`);
+    return r;
+  }
+
+  /** True when `GET /_ping` answers 200 within `timeoutMs`. */
+  async ping(timeoutMs = 3_000): Promise<boolean> {
+    try {
+      return (await this.request('GET', '/_ping', undefined, timeoutMs)).status === 200;
+    } catch {
+      return false;
+    }
+  }
+}
+
+export function messageOf(r: EngineAnswer): string {
+  const b = r.body as { message?: unknown } | null;
+  return b && typeof b === 'object' && typeof b.message === 'string' ? b.message : r.text.trim().slice(0, 500);
+}
