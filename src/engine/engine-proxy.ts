@@ -125,7 +125,18 @@ export class EngineProxy {
     });
   }
 
+  /** plugchain's own API: requests under /plugchain/v1/ go to `handler` instead of dockerd. */
+  setControlHandler(handler: ((req: IncomingMessage, res: ServerResponse) => void) | null): void {
+    this.control = handler;
+  }
+
+  private control: ((req: IncomingMessage, res: ServerResponse) => void) | null = null;
+
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (this.control && (req.url ?? '').startsWith('/plugchain/v1/')) {
+      this.control(req, res);
+      return;
+    }
     const started = process.hrtime.bigint();
     const sock = req.socket;
     const readAtStart = sock.bytesRead;

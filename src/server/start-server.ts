@@ -9,6 +9,7 @@ import { listenAddress, type BoundListener } from '../listeners/listen-address.j
 import { ping, startPrivateDockerd, type PrivateDockerd } from '../lab/private-dockerd.js';
 import { buildEngineChain } from './build-chain.js';
 import { startShims, type RunningShims } from './start-shims.js';
+import { setupMoves, type MovesSetup } from '../moves/setup-moves.js';
 import { PlugchainMetrics } from '../admin/metrics.js';
 import { startAdminServer, type AdminServer } from '../admin/admin-server.js';
 import { daemonReadiness } from '../admin/readiness.js';
@@ -71,7 +72,12 @@ export async function startServer(config: PlugchainConfig, opts: StartOptions = 
   const listeners: BoundListener[] = [];
   let shims: RunningShims | null = null;
   let admin: AdminServer | null = null;
+  let moves: MovesSetup | null = null;
   try {
+    // Moves (src/moves): the /plugchain/v1/ control API on the engine listener, and the move
+    // coordinator when a store is configured; this host's unfinished moves resume in the background.
+    moves = setupMoves(config, { logger, listen: config.listen.map(absolutise), upstream });
+    if (moves) engine.setControlHandler(moves.handler);
     shims = await startShims(config, logger);
     if (metrics) for (const shim of shims.shims) shim.setObserver(metrics);
     if (config.admin && metrics) {
@@ -91,6 +97,7 @@ export async function startServer(config: PlugchainConfig, opts: StartOptions = 
     await admin?.close();
     metrics?.close();
     await shims?.close();
+    await moves?.close();
     await privateDaemon?.stop();
     throw err;
   }
@@ -111,6 +118,7 @@ export async function startServer(config: PlugchainConfig, opts: StartOptions = 
         const stopped = Promise.all(listeners.map((l) => l.close()));
         await Promise.all([engine.close(), shims!.close()]);
         await stopped;
+        await moves?.close();
         await admin?.close();
         metrics?.close();
         await privateDaemon?.stop();
