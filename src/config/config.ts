@@ -58,6 +58,8 @@ export interface PlugchainConfig {
   socketMode: string;
   unknownOperations: 'pass' | 'deny';
   bodyLimit: number;
+  /** Streaming pass-through: undici (default, measured faster) or http-proxy. */
+  forwarder?: 'undici' | 'http-proxy';
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   validation: { engine: CheckMode; plugins: CheckMode };
   pluginDir: string;

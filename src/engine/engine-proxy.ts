@@ -26,6 +26,8 @@ export interface EngineProxyOptions {
   unknownOperations?: 'pass' | 'deny';
   /** Size limit for bodies that hooks read (request) or rewrite (response). */
   bodyLimit?: number;
+  /** Streaming pass-through implementation. */
+  forwarder?: 'undici' | 'http-proxy';
   /** Told about each finished request and hijacked session (metrics); nothing is measured without one. */
   observer?: EngineObserver;
 }
@@ -86,7 +88,8 @@ export class EngineProxy {
     this.unknown = opts.unknownOperations ?? 'pass';
     this.bodyLimit = opts.bodyLimit ?? 4 * 1024 * 1024;
     const onErr = (err: Error, req: IncomingMessage, res: ServerResponse) => this.upstreamError(err, req, res);
-    this.passThrough = process.env.PLUGCHAIN_FORWARDER === 'undici' ? new UndiciForward(opts.target, onErr) : new PassThrough(opts.target, onErr);
+    // undici by default: it measured ~25% less CPU per request than http-proxy (README, benchmarks).
+    this.passThrough = opts.forwarder === 'http-proxy' ? new PassThrough(opts.target, onErr) : new UndiciForward(opts.target, onErr);
     this.buffered = new BufferedCaller(opts.target);
     this.server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 65_000 });
     this.server.headersTimeout = 60_000;
@@ -351,6 +354,6 @@ function sendHookResponse(res: ServerResponse, r: HookResponse): void {
   const isText = typeof r.body === 'string';
   const body = Buffer.from(isText ? (r.body as string) : r.body === undefined ? '' : JSON.stringify(r.body));
   const headers = { ...r.headers };
-  if (!isText) headers['content-type'] = 'application/json';
+  if (!isText && !headers['content-type']) headers['content-type'] = 'application/json';
   writeRaw(res, r.status, headers, body);
 }

@@ -66,6 +66,7 @@ export async function startServer(config: PlugchainConfig, opts: StartOptions = 
     chain: metrics ? metrics.instrument(chain, 'engine') : chain,
     unknownOperations: config.unknownOperations,
     bodyLimit: config.bodyLimit,
+    forwarder: config.forwarder,
     observer: metrics ?? undefined,
   });
 

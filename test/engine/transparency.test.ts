@@ -16,13 +16,6 @@ let proxy: RunningServer & { host: string };
 const direct = () => inject('dockerHost');
 const image = () => inject('image');
 
-beforeAll(async () => {
-  proxy = await startProxy();
-});
-afterAll(async () => {
-  await proxy?.close();
-});
-
 function runScript(command: string, host: string): Promise<{ stdout: string; code: number | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qec', command, '/dev/null'], { env: { ...process.env, DOCKER_HOST: host }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -43,7 +36,15 @@ async function both(args: (host: string) => string[], input?: string) {
   return { d, p };
 }
 
-describe('docker CLI through plugchain', () => {
+// Both streaming forwarders must be byte-exact; undici is the default (see README benchmarks).
+describe.each(['undici', 'http-proxy'] as const)('docker CLI through plugchain (%s forwarder)', (forwarder) => {
+  beforeAll(async () => {
+    proxy = await startProxy({ forwarder });
+  });
+  afterAll(async () => {
+    await proxy?.close();
+  });
+
   it('run: output and exit code', async () => {
     const { d, p } = await both(() => ['run', '--rm', image(), 'sh', '-c', 'echo out; echo err >&2; exit 3']);
     expect(p.code).toBe(3);
