@@ -44,7 +44,11 @@ export function loadPowerstripAdaptersFile(file: string): PowerstripFileMapping 
   try {
     doc = parseYaml(text, { uniqueKeys: true });
   } catch (err) {
-    throw invalid(file, `not valid YAML: ${(err as Error).message}`);
+    const text = (err as Error).message;
+    if (/keys must be unique/i.test(text)) {
+      throw invalid(file, `duplicate key (Powerstrip kept only the last one of a repeated endpoint; put pre and post under one key): ${text}`);
+    }
+    throw invalid(file, `not valid YAML: ${text}`);
   }
   return mapPowerstripConfig(doc, file);
 }
