@@ -7,6 +7,7 @@ import { DaemonTarget } from '../upstream/daemon-target.js';
 import { EngineProxy } from '../engine/engine-proxy.js';
 import { listenAddress, type BoundListener } from '../listeners/listen-address.js';
 import { ping, startPrivateDockerd, type PrivateDockerd } from '../lab/private-dockerd.js';
+import { importBusyboxImage } from '../lab/busybox-image.js';
 import { buildEngineChain } from './build-chain.js';
 import { startShims, type RunningShims } from './start-shims.js';
 import { setupMoves, type MovesSetup } from '../moves/setup-moves.js';
@@ -52,6 +53,12 @@ export async function startServer(config: PlugchainConfig, opts: StartOptions = 
     logger.warn({ stateDir }, `no Docker daemon at ${up.url}: starting a private dockerd`);
     privateDaemon = await startPrivateDockerd({ stateDir });
     upstream = privateDaemon.dockerHost;
+    // Pulls are blocked on a private daemon: give it one local image so `docker run` works at once.
+    try {
+      logger.info({ image: importBusyboxImage(upstream) }, 'private dockerd ready (pulls are blocked; a local busybox image is imported)');
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, 'could not import a busybox image into the private dockerd');
+    }
   }
 
   const target = new DaemonTarget(upstream, config.upstreamTls
