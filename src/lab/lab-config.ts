@@ -8,6 +8,8 @@ export interface HostConfigInput {
   peers: Record<string, string>;
   volumeDriver: string;
   networkDriver: string;
+  /** The store every host's plugins and plugchain share (journal, leases, address claims). */
+  storeUrl: string;
   logLevel?: string;
   /** Extra top-level config keys (e.g. what the moves coordinator needs), merged last. */
   extra?: Record<string, unknown>;
@@ -16,7 +18,8 @@ export interface HostConfigInput {
 /**
  * The `plugchain serve` config of one lab host: listens on the host's socket, fronts its private
  * dockerd, serves shims named after the chain aliases in the host's plugins dir (the directory
- * that dockerd sees as /run/docker/plugins) in front of the real plugins, and knows its peers.
+ * that dockerd sees as /run/docker/plugins) in front of the real plugins, knows its own name and
+ * its peers (`self`, `hosts`: the moves API) and the shared store.
  */
 export function hostConfig(input: HostConfigInput): Record<string, unknown> {
   const { host } = input;
@@ -36,7 +39,9 @@ export function hostConfig(input: HostConfigInput): Record<string, unknown> {
       },
     ],
     chain: { volumeDrivers: [input.volumeDriver], networkDrivers: [input.networkDriver] },
+    self: host.name,
     hosts: Object.fromEntries(Object.entries(input.peers).map(([name, sock]) => [name, `unix://${sock}`])),
+    store: input.storeUrl,
     stateDir: host.plugchainStateDir,
     ...(input.extra ?? {}),
   };

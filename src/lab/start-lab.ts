@@ -181,7 +181,7 @@ async function startHost(
 
   const extra = opts.configExtra?.(h.name, { storeUrl: state.storeUrl, hosts: peers });
   writeFileSync(h.plugchainConfig, hostConfigYaml({
-    host: h, peers, volumeDriver: s.volumeDriver, networkDriver: s.networkDriver, logLevel, ...(extra ? { extra } : {}),
+    host: h, peers, volumeDriver: s.volumeDriver, networkDriver: s.networkDriver, storeUrl: state.storeUrl, logLevel, ...(extra ? { extra } : {}),
   }));
   const plugchainLog = `${h.logsDir}/plugchain.log`;
   const env = { ...process.env, PLUGCHAIN_HOST: h.name, PLUGCHAIN_STORE: state.storeUrl, PLUGCHAIN_LAB_DIR: state.dir };
