@@ -15,10 +15,10 @@ export class BufferedCaller {
   private readonly pool: Pool;
 
   constructor(target: DaemonTarget) {
-    const a = target.address;
-    const origin = a.kind === 'unix' ? 'http://docker' : `${target.isTls ? 'https' : 'http'}://${a.host}:${a.port}`;
+    const { origin, socketPath, connect } = target.undiciPoolOptions();
     this.pool = new Pool(origin, {
-      socketPath: a.kind === 'unix' ? a.path : undefined,
+      socketPath,
+      connect,
       connections: 64,
       headersTimeout: 0,
       bodyTimeout: 0,

@@ -55,6 +55,15 @@ export class DaemonTarget {
     return sock;
   }
 
+  /** Origin and connect options for an undici Pool to the daemon (unix, tcp, or TLS). */
+  undiciPoolOptions(): { origin: string; socketPath?: string; connect?: tls.ConnectionOptions } {
+    const a = this.address;
+    if (a.kind === 'unix') return { origin: 'http://docker', socketPath: a.path };
+    return this.tlsOptions
+      ? { origin: `https://${a.host}:${a.port}`, connect: { ...this.tlsOptions } }
+      : { origin: `http://${a.host}:${a.port}` };
+  }
+
   /** Host header value to send upstream when the client gave none. */
   hostHeader(): string {
     return this.address.kind === 'unix' ? 'docker' : `${this.address.host}:${this.address.port}`;

@@ -15,9 +15,10 @@ export class UndiciForward {
   private readonly pool: Pool;
 
   constructor(target: DaemonTarget, private readonly onError: ForwardErrorHandler) {
-    const a = target.address;
-    this.pool = new Pool(a.kind === 'unix' ? 'http://docker' : `${target.isTls ? 'https' : 'http'}://${a.host}:${a.port}`, {
-      socketPath: a.kind === 'unix' ? a.path : undefined,
+    const { origin, socketPath, connect } = target.undiciPoolOptions();
+    this.pool = new Pool(origin, {
+      socketPath,
+      connect,
       connections: 128,
       pipelining: 1,
       headersTimeout: 0,
