@@ -50,6 +50,7 @@ Inside the managed plugin the same flags come from the environment (docker plugi
 Empty values count as unset.`)
     .action(async (raw: ShimFlags) => {
       const flags = dropEmpty(raw);
+      if (!flags.upstream) throw new Error('no upstream plugin: pass --upstream or set UPSTREAM (docker plugin set NAME UPSTREAM=unix:///run/upstream/x.sock)');
       const logger = createLogger({ level: flags.logLevel as (typeof LEVELS)[number] });
       const socket = resolve(flags.socket);
       if (!socket.endsWith('.sock')) throw new Error(`--socket must name a <plugin>.sock file (dockerd names the plugin after it): ${socket}`);
