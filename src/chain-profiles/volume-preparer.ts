@@ -20,7 +20,7 @@ export interface PrepareOptions {
   timeoutMs: number;
   log: Logger;
   addressOf(driver: string): string;
-  /** Interval of "still preparing" progress lines. */
+  /** Interval of "still preparing" progress lines (default: an eighth of the deadline, 0.25–5 s). */
   progressEveryMs?: number;
 }
 
@@ -66,7 +66,7 @@ async function prepareOne(v: ChainedVolume, opts: PrepareOptions, deadline: Abor
   }
   const mount: PreparedMount = { name: v.name, driver: v.driver, address, id: prepareMountId(opts.container) };
   log.info({ container: opts.container, id: mount.id }, 'chain: preparing volume on this host before start');
-  const every = opts.progressEveryMs ?? 5_000;
+  const every = opts.progressEveryMs ?? Math.min(5_000, Math.max(250, Math.round(opts.timeoutMs / 8)));
   const progress = setInterval(() => {
     log.info({ container: opts.container, elapsedMs: Date.now() - started }, 'chain: still preparing volume (the driver may be moving its data)');
   }, every);
