@@ -4,6 +4,7 @@ import { defaultConfig, type PlugchainConfig } from '../../config/config.js';
 import { loadConfigFile } from '../../config/load-config.js';
 import { startServer } from '../../server/start-server.js';
 import { ConfigReloader } from '../../server/reload.js';
+import { activatedFds, listenOnFds } from '../../server/socket-activation.js';
 
 interface ServeFlags {
   listen?: string[];
@@ -21,6 +22,8 @@ interface ServeFlags {
   socketMode?: string;
   admin?: string;
   privateDaemon: boolean;
+  /** Set when systemd passed listening sockets: they replace every listen address. */
+  activated?: boolean;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -53,9 +56,14 @@ engine hook chain (validation.engine, hooks, adapters, chain, hosts) and logLeve
 requests; open streams and hijacked sessions are not cut. Listener, upstream, TLS, plugin and
 admin changes are logged as needing a restart and not applied. Flags keep winning over the file.
 
+Under systemd socket activation (LISTEN_FDS, see contrib/systemd/plugchain.socket) the passed
+sockets replace every listen address.
+
 Prints the line to use the proxy, e.g.:
   export DOCKER_HOST=unix:///home/me/plugchain/run/plugchain.sock`)
     .action(async (flags: ServeFlags) => {
+      const fds = activatedFds();
+      flags.activated = fds.length > 0;
       const fromFile = flags.config ? loadConfigFile(flags.config) : defaultConfig();
       const explicitUpstream = Boolean(flags.upstream ?? (flags.config ? fromFile.upstream !== defaultConfig().upstream : process.env.PLUGCHAIN_UPSTREAM));
       const config = applyFlags(fromFile, flags);
@@ -63,10 +71,13 @@ Prints the line to use the proxy, e.g.:
         allowPrivateDaemon: flags.privateDaemon && !explicitUpstream,
         stateDir: resolve(config.stateDir),
       });
-      for (const l of running.listeners) process.stdout.write(`export DOCKER_HOST=${l.dockerHost}\n`);
+      const activated = await listenOnFds(fds, (s) => running.engine.handleConnection(s));
+      if (activated.length > 0) running.logger.info({ listen: activated.map((l) => l.dockerHost) }, 'serving sockets passed by systemd');
+      for (const l of [...running.listeners, ...activated]) process.stdout.write(`export DOCKER_HOST=${l.dockerHost}\n`);
       const stop = (signal: string) => {
         running.logger.info({ signal }, 'shutting down');
-        void running.close().then(() => process.exit(0));
+        const closed = Promise.all(activated.map((l) => l.close()));
+        void Promise.all([running.close(), closed]).then(() => process.exit(0));
       };
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
@@ -87,6 +98,7 @@ Prints the line to use the proxy, e.g.:
 function applyFlags(config: PlugchainConfig, flags: ServeFlags): PlugchainConfig {
   const c: PlugchainConfig = { ...config };
   if (flags.listen?.length) c.listen = flags.listen;
+  if (flags.activated) c.listen = [];
   if (flags.upstream) c.upstream = flags.upstream;
   if (flags.logLevel) c.logLevel = flags.logLevel;
   if (flags.socketMode) c.socketMode = flags.socketMode;
