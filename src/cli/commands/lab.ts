@@ -73,9 +73,13 @@ Example:
     .option('--dir <dir>', 'lab directory for the demo', './run/demo')
     .option('--store <kind>', 'file | etcd', 'file')
     .option('--keep', 'leave the lab running afterwards (take it down with plugchain lab down --dir …)')
-    .action(async (flags: { dir: string; store: string; keep?: boolean }) => {
+    .option('--mode <how>', 'auto (the moves API when host a offers it) | api | manual (the steps by hand, the fallback)', 'auto')
+    .action(async (flags: { dir: string; store: string; keep?: boolean; mode: string }) => {
       if (flags.store !== 'file' && flags.store !== 'etcd') throw new Error('--store must be file or etcd');
-      const ok = await runDemo({ dir: resolve(flags.dir), store: flags.store, keep: Boolean(flags.keep) });
+      if (!['auto', 'api', 'manual'].includes(flags.mode)) throw new Error('--mode must be auto, api or manual');
+      const ok = await runDemo({
+        dir: resolve(flags.dir), store: flags.store, keep: Boolean(flags.keep), mode: flags.mode as 'auto' | 'api' | 'manual',
+      });
       if (!ok) process.exitCode = 1;
     });
 }
