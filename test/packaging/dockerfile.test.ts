@@ -47,7 +47,7 @@ afterAll(async () => {
 });
 
 describe('Dockerfile', () => {
-  it('builds offline from a local base image, runs read-only, and proxies the docker CLI', async () => {
+  it('builds offline from a local base image, runs read-only, and proxies the docker CLI', { timeout: 300_000 }, async () => {
     const build = execFileSync('docker', [
       'build', '--pull=false', '--network=none', '--build-arg', `NODE_IMAGE=${baseTag}`, '--build-arg', 'DEPS=vendored',
       '-t', tag, join(dir, 'ctx'),

@@ -52,7 +52,7 @@ afterAll(async () => {
 const records = () => readFileSync(join(upDir, 'record.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { method: string; verdict: { response: unknown[] } });
 
 describe('plugin.json as a managed plugin', () => {
-  it('round-trips through create, set, enable, real volume traffic, disable and rm, and validates that traffic', async () => {
+  it('round-trips through create, set, enable, real volume traffic, disable and rm, and validates that traffic', { timeout: 240_000 }, async () => {
     const host = daemon();
     upstream = await startPluginProcess(['volume', '--data-dir', dataDir, '--store', join(dir, 'store.json'), '--host', 'a'], join(upDir, 'dataset.sock'), join(dir, 'upstream.log'));
 
