@@ -35,6 +35,7 @@ export class EngineClient {
         ...(a.kind === 'unix' ? { socketPath: a.path } : { host: a.host, port: a.port }),
         method,
         path,
+        agent: false, // one connection per call: nothing lingers to hold a restarting plugchain open
         headers: { Host: 'docker', ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {}) },
         timeout: timeoutMs,
       }, (res) => {

@@ -10,7 +10,7 @@ import { MoveJournal, reportSteps } from './journal.js';
 import { MoveRunner } from './move-runner.js';
 import { STEPS, type StepContext } from './move-steps.js';
 import { planMove } from './move-plan.js';
-import { refuse } from './move-errors.js';
+import { notFound, refuse } from './move-errors.js';
 import { NO_INJECTION, type FailureInjection } from './failure-injection.js';
 import { moveKeys, type LockValue } from './store-keys.js';
 import { FINAL_STATES, type MoveRecord, type MoveReport, type MoveState } from './move-types.js';
@@ -65,13 +65,20 @@ export class MoveCoordinator {
     if (!targetAddress) throw refuse(`unknown host ${to}; known hosts: ${Object.keys(this.o.hosts).join(', ') || 'none'}`);
     const id = `mv-${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
     const target = new EngineClient(targetAddress);
-    const plan = await planMove(this.planContext(to, target), req.container, id, req.stopTimeoutSec ?? 10);
-
-    const lockKey = moveKeys.lock(this.o.self, plan.name);
+    // The lock first, by the container's canonical name: a second move of it is refused as such.
+    const name = await canonicalName(this.source, req.container, this.o.self);
+    const lockKey = moveKeys.lock(this.o.self, name);
     const lock = await this.o.store.compareAndSet<LockValue>(lockKey, { moveId: id, since: new Date().toISOString() }, 0);
     if (!lock) {
       const holder = await this.o.store.get<LockValue>(lockKey);
-      throw refuse(`a move of ${plan.name} is already in progress (${holder?.value.moveId ?? 'another move'})`);
+      throw refuse(`a move of ${name} is already in progress (${holder?.value.moveId ?? 'another move'})`);
+    }
+    let plan;
+    try {
+      plan = await planMove(this.planContext(to, target), name, id, req.stopTimeoutSec ?? 10);
+    } catch (err) {
+      await this.o.store.compareAndDelete(lockKey, lock.revision);
+      throw err;
     }
     const at = new Date().toISOString();
     const record: MoveRecord = { id, container: plan.name, from: this.o.self, to, state: 'running', createdAt: at, updatedAt: at, plan };
@@ -153,6 +160,13 @@ export class MoveCoordinator {
       volumeDrivers: new Set(this.o.volumeDrivers), networkDrivers: new Set(this.o.networkDrivers),
     };
   }
+}
+
+async function canonicalName(source: EngineClient, container: string, self: string): Promise<string> {
+  const r = await source.request<{ Name: string }>('GET', `/containers/${encodeURIComponent(container)}/json`);
+  if (r.status === 404) throw notFound(`no such container on host ${self}: ${container}`);
+  if (r.status !== 200) throw refuse(`cannot inspect ${container} on host ${self}: HTTP ${r.status}`);
+  return r.body.Name.replace(/^\//, '');
 }
 
 function summary(r: MoveRecord): Omit<MoveReport, 'steps'> {

@@ -89,7 +89,7 @@ async function checkTarget(ctx: PlanContext, name: string, image: string, endpoi
   if (!info || info.status !== 200 || info.body?.self !== ctx.to) {
     throw refuse(`${ctx.target.address.url} does not answer as plugchain host ${ctx.to} (GET /plugchain/v1/info)`);
   }
-  const img = await ctx.target.request('GET', `/images/${encodeURIComponent(image)}/json`);
+  const img = await ctx.target.request('GET', `/images/${image.split('/').map(encodeURIComponent).join('/')}/json`);
   if (img.status !== 200) throw refuse(`image ${image} is not on host ${ctx.to}; load it there first (moves never pull)`);
   const taken = await ctx.target.request<{ Id: string }>('GET', `/containers/${encodeURIComponent(name)}/json`);
   if (taken.status === 200) throw refuse(`the name ${name} is already taken on host ${ctx.to} (container ${taken.body.Id.slice(0, 12)})`);

@@ -18,17 +18,21 @@ export interface MovesSetup {
 
 /**
  * Moves for one plugchain: the control API always (when `hosts` is set), the coordinator when a
- * `store` is configured too. Unfinished moves of this host are resumed in the background.
+ * store is configured too (config `store`, else the environment's PLUGCHAIN_STORE, which the lab
+ * sets). This host's name is config `self`, else the `hosts` entry that is one of our listen
+ * addresses, else PLUGCHAIN_HOST. Unfinished moves of this host are resumed in the background.
  */
-export function setupMoves(config: PlugchainConfig, opts: { logger: Logger; listen: readonly string[]; upstream: string }): MovesSetup | null {
+export function setupMoves(config: PlugchainConfig, opts: { logger: Logger; listen: readonly string[]; upstream: string; env?: NodeJS.ProcessEnv }): MovesSetup | null {
   if (Object.keys(config.hosts ?? {}).length === 0) return null;
-  const self = config.self ?? inferSelf(config.hosts, opts.listen);
+  const env = opts.env ?? process.env;
+  const self = config.self ?? inferSelf(config.hosts, opts.listen) ?? (env.PLUGCHAIN_HOST && config.hosts[env.PLUGCHAIN_HOST] ? env.PLUGCHAIN_HOST : null);
   if (!self) throw new Error(`config: hosts is set but this plugchain is none of them; set "self" to its name (${Object.keys(config.hosts).join(', ')})`);
   const holds = new DatasetHolds(config.plugins);
   let store: CoordinationStore | null = null;
   let coordinator: MoveCoordinator | null = null;
-  if (config.store) {
-    store = openStore(config.store);
+  const storeUrl = config.store ?? env.PLUGCHAIN_STORE;
+  if (storeUrl) {
+    store = openStore(storeUrl);
     coordinator = new MoveCoordinator({
       self,
       hosts: config.hosts,
