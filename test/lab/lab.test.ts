@@ -10,6 +10,8 @@ import { dockerCli, dockerOk } from '../../src/lab/lab-docker.js';
 import { isAlive } from '../../src/lab/process-tools.js';
 import { ping } from '../../src/lab/private-dockerd.js';
 import { openStore } from '../../src/store/open-store.js';
+import { restartHostPlugchain } from '../../src/lab/host-processes.js';
+import { runDemo } from '../../src/lab/demo.js';
 
 /**
  * The multi-host lab, for real: private dockerds in their own mount namespaces, reference plugins
@@ -92,6 +94,16 @@ describe('a two-host lab', () => {
     expect((await dockerOk(B().proxyHost, ['ps', '-q', '--filter', 'name=^app$']))).not.toBe('');
   });
 
+  it('a host\'s plugchain can be restarted (with extra environment); lab.json follows the new pid', async () => {
+    const old = readLabState(join(dir, 'lab.json'))!.hosts[0]!.plugchain!.pid;
+    const pid = await restartHostPlugchain(dir, 'a', { env: { PLUGCHAIN_LAB_TEST: '1' } });
+    expect(pid).not.toBe(old);
+    expect(isAlive(old)).toBe(false);
+    expect(readLabState(join(dir, 'lab.json'))!.hosts[0]!.plugchain!.pid).toBe(pid);
+    expect(readFileSync(`/proc/${pid}/environ`, 'utf8')).toContain('PLUGCHAIN_LAB_TEST=1');
+    expect(await dockerOk(A().proxyHost, ['volume', 'ls', '-q', '--filter', 'driver=flocker'])).toContain(`appdata-${uniq}`);
+  });
+
   it('lab down from another process leaves no processes, mounts, netns, bridge, veths or files', async () => {
     const state = readLabState(join(dir, 'lab.json'))!;
     const pids = state.hosts.flatMap((h) => [h.dockerd!.pid, h.plugchain!.pid, h.volumePlugin!.pid, h.networkPlugin!.pid]);
@@ -113,7 +125,7 @@ describe('a two-host lab', () => {
   });
 });
 
-describe('a lab on etcd, through the CLI', () => {
+describe('a lab on etcd through the CLI, and the demo', () => {
   it('lab up --store etcd returns with the lab running; plugins keep their records in etcd; lab down stops etcd too', async () => {
     const edir = mkdtempSync('/tmp/pcl-');
     try {
@@ -140,6 +152,22 @@ describe('a lab on etcd, through the CLI', () => {
     } finally {
       if (existsSync(join(edir, 'lab.json'))) await downLab(edir);
       rmSync(edir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it('the demo moves the app with its data and address and proves it (moves API when offered, else by hand)', async () => {
+    const ddir = mkdtempSync('/tmp/pcd-');
+    const lines: string[] = [];
+    try {
+      const ok = await runDemo({ dir: ddir, store: 'file', keep: false, out: (l) => lines.push(l) });
+      expect(ok, lines.join('\n')).toBe(true);
+      const text = lines.join('\n');
+      for (const proof of ['same data', 'same address', 'one running copy', 'nothing left behind']) expect(text).toMatch(new RegExp(`(OK {3}|  )${proof}`));
+      expect(text).toMatch(/moved in [\d.]+ s \((moves API|by hand)\)/);
+      expect(existsSync(ddir)).toBe(false);
+    } finally {
+      if (existsSync(join(ddir, 'lab.json'))) await downLab(ddir);
+      rmSync(ddir, { recursive: true, force: true });
     }
   }, 180_000);
 
