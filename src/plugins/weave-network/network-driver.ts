@@ -47,9 +47,16 @@ export class WeaveNetworkDriver {
     this.logger = opts.logger ?? silentLogger;
   }
 
-  /** After a reboot the bridge is gone but the store still has networks: bring it back. */
+  /**
+   * After a reboot the bridge is gone but the store still has networks: bring it back. Under the
+   * segment lock, because every lab host runs its own plugin process on this bridge, and two of
+   * them starting together must not see each other's half-made namespace.
+   */
   async start(): Promise<void> {
-    if ((await this.store.list(this.keys.networksPrefix)).length > 0) await this.segment.ensure();
+    if ((await this.store.list(this.keys.networksPrefix)).length === 0) return;
+    await this.underSegmentLock(async () => {
+      if ((await this.store.list(this.keys.networksPrefix)).length > 0) await this.segment.ensure();
+    });
   }
 
   handlers(): PluginHandlers {
