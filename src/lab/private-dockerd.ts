@@ -1,5 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import http from 'node:http';
 import net from 'node:net';
@@ -67,7 +67,11 @@ export async function startPrivateDockerd(opts: PrivateDockerdOptions): Promise<
 
   const proxyPort = await closedLoopbackPort();
   const proxy = `http://127.0.0.1:${proxyPort}`;
+  // Its own (empty) daemon.json: the host's /etc/docker/daemon.json must not reach a private daemon.
+  const configFile = join(stateDir, 'daemon.json');
+  writeFileSync(configFile, '{}\n');
   const args = [
+    `--config-file=${configFile}`,
     `--data-root=${dataRoot}`, `--exec-root=${execRoot}`, `--host=unix://${socketPath}`, `--pidfile=${pidFile}`,
     ...SAFETY_FLAGS, '--userland-proxy=false', '--log-level=warn', ...(opts.extraArgs ?? []),
   ];
