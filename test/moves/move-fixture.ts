@@ -37,8 +37,8 @@ export class MoveLab {
     this.store = openStore(lab.storeUrl);
   }
 
-  static async up(dir: string): Promise<MoveLab> {
-    const lab = await startLab({ dir, hosts: 2, logLevel: 'debug', configExtra: (host, l) => ({ self: host, store: l.storeUrl }) });
+  static async up(dir: string, store: 'file' | 'etcd' = 'file'): Promise<MoveLab> {
+    const lab = await startLab({ dir, hosts: 2, store, logLevel: 'debug', configExtra: (host, l) => ({ self: host, store: l.storeUrl }) });
     return new MoveLab(lab);
   }
 
