@@ -19,10 +19,8 @@ export interface TimedExchange extends Exchange {
 }
 
 export interface ChainLabOptions {
-  /** Move delay of the ordinary chained volume driver (host a). */
+  /** Move delay of the chained volume driver on host a. */
   moveDelayMs: number;
-  /** When set, a second chained volume driver on host a whose moves take this long. */
-  slowMoveDelayMs?: number;
   prepareTimeoutMs: number;
   /** Distinguishes the subnets of the test files that use a lab. */
   subnetSlot: number;
@@ -31,7 +29,6 @@ export interface ChainLabOptions {
 /**
  * Real plugin processes behind plugchain shims, in front of the test daemon:
  * - `vdriver`: dataset volume driver, host a (the daemon's host), chained;
- * - `vslow` (optional): the same driver with a long move, chained;
  * - `ndriver`: network + IPAM driver, chained;
  * - host b's volume driver on a socket the daemon does not know: it owns datasets before a test
  *   moves them, and can hold them (lease) to make a Mount on host a fail.
@@ -40,7 +37,6 @@ export interface ChainLabOptions {
 export class ChainLab {
   readonly tag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
   readonly vdriver = `pcpv${this.tag}`;
-  readonly vslow = `pcps${this.tag}`;
   readonly ndriver = `pcpn${this.tag}`;
   readonly bridge = `pcp${this.tag}`.slice(0, 15);
   readonly netns = `pcp-${this.tag}`;
@@ -72,9 +68,6 @@ export class ChainLab {
     const volumeArgs = (host: string, delay: number) => ['volume', '--host', host, '--data-dir', data, '--store', this.store, '--move-delay-ms', String(delay)];
     this.procs.push(await startPluginProcess(volumeArgs('a', this.opts.moveDelayMs), join(this.work, 'va.sock'), join(this.work, 'va.log')));
     this.procs.push(await startPluginProcess(volumeArgs('b', 0), join(this.work, 'vb.sock'), join(this.work, 'vb.log')));
-    if (this.opts.slowMoveDelayMs) {
-      this.procs.push(await startPluginProcess(volumeArgs('a', this.opts.slowMoveDelayMs), join(this.work, 'vs.sock'), join(this.work, 'vs.log')));
-    }
     this.procs.push(await startPluginProcess(['network', '--bridge', this.bridge, '--netns', this.netns, '--store', this.store, '--host', 'a'],
       join(this.work, 'n.sock'), join(this.work, 'n.log')));
 
@@ -85,10 +78,6 @@ export class ChainLab {
     };
     const plugins = [plugin('dataset', 'va.sock', this.vdriver), plugin('weave', 'n.sock', this.ndriver)];
     const volumeDrivers = [this.vdriver];
-    if (this.opts.slowMoveDelayMs) {
-      plugins.push(plugin('dataset-slow', 'vs.sock', this.vslow));
-      volumeDrivers.push(this.vslow);
-    }
     const config: PlugchainConfig = {
       ...defaultConfig(),
       listen: [`unix://${join(this.work, 'p.sock')}`],

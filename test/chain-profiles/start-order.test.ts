@@ -87,7 +87,7 @@ describe('chained volume + network start order on dockerd 20.10', () => {
     ]));
   });
 
-  it('docker restart through plugchain: the dataset comes back before the network', async () => {
+  it('docker restart and docker start through plugchain: the dataset comes back before the network', async () => {
     const ds = await lab.datasetOnB('restart me\n');
     const name = lab.container();
     await dockerOk(['run', '--name', name, '--network', lab.net, '-v', `${ds}:/chained`, '--volume-driver', lab.vdriver,
@@ -106,6 +106,16 @@ describe('chained volume + network start order on dockerd 20.10', () => {
     expect(lab.dataset(ds).owner).toBe('a');
     expect(calls(traffic, 'VolumeDriver.Unmount', (e) => isPrepareId(e))).toHaveLength(1);
     expect((await dockerOk(['logs', name], { host: lab.daemon }))).toBe('restart me\nrestart me\n');
+    // And a plain docker start, after another visit of the dataset to host b.
+    await lab.mountOnB(ds, 'b-visit-2');
+    await lab.unmountOnB(ds, 'b-visit-2');
+    const mark2 = lab.mark();
+    await dockerOk(['start', '--attach', name], { host: lab.proxy.host });
+    const traffic2 = await lab.since(mark2);
+    const join2 = onlyOne(calls(traffic2, 'NetworkDriver.Join'), 'one Join on start');
+    const prepare2 = onlyOne(calls(traffic2, 'VolumeDriver.Mount', (e) => volumeOf(e) === ds && isPrepareId(e)), 'one preparation Mount on start');
+    expect(prepare2.end).toBeLessThanOrEqual(join2.start);
+    expect(prepare2.durationMs).toBeGreaterThanOrEqual(MOVE_DELAY_MS);
   });
 
   it('a container without chained volumes starts untouched (no preparation)', async () => {
