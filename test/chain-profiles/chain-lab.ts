@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { inject } from 'vitest';
+import { ownDaemon } from '../harness/own-daemon.js';
 import { docker, dockerOk, uniqueName } from '../harness/docker-cli.js';
 import { startPluginProcess, type PluginProcess } from '../plugins/plugin-process.js';
 import { defaultConfig, type PlugchainConfig } from '../../src/config/config.js';
@@ -50,6 +51,9 @@ export class ChainLab {
   private readonly containers: string[] = [];
   private readonly datasets: string[] = [];
 
+  /** This lab's own dockerd (see own-daemon.ts): its plugins come and go with the file. */
+  private readonly own = ownDaemon();
+
   constructor(private readonly opts: ChainLabOptions) {
     this.work = mkdtempSync(join(inject('runDir'), 'cp-'));
     this.subnet = `10.216.${(process.pid * 3 + opts.subnetSlot * 7) % 250}`;
@@ -60,7 +64,7 @@ export class ChainLab {
   }
 
   get daemon(): string {
-    return inject('dockerHost');
+    return this.own.dockerHost;
   }
 
   async start(): Promise<void> {
@@ -83,7 +87,7 @@ export class ChainLab {
       listen: [`unix://${join(this.work, 'p.sock')}`],
       upstream: this.daemon,
       stateDir: this.work,
-      pluginDir: inject('pluginsDir'),
+      pluginDir: this.own.pluginsDir,
       plugins,
       chain: { volumeDrivers, networkDrivers: [this.ndriver], prepareTimeoutMs: this.opts.prepareTimeoutMs },
       validation: { engine: 'enforce', plugins: 'enforce' },

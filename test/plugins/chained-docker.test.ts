@@ -1,13 +1,19 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ownDaemon } from '../harness/own-daemon.js';
 import { docker, dockerOk, uniqueName } from '../harness/docker-cli.js';
 import { cleanupWeaveNetwork } from '../../src/plugins/weave-network/cleanup.js';
 import { startPluginProcess, type PluginProcess } from './plugin-process.js';
 
 /** Both reference plugins on one container: `docker run --network X -v vol:/d --volume-driver Y`. */
-const host = inject('dockerHost');
-const image = inject('image');
+const own = ownDaemon();
+let host = '';
+let image = '';
+beforeAll(() => {
+  host = own.dockerHost;
+  image = own.image;
+});
 const tag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
 const vdriver = `pccv${tag}`;
 const ndriver = `pccn${tag}`;
@@ -25,9 +31,9 @@ beforeAll(async () => {
   work = mkdtempSync(join(inject('runDir'), 'chain-'));
   const store = join(work, 'store.json');
   vol = await startPluginProcess(['volume', '--host', 'a', '--data-dir', join(work, 'data'), '--store', store],
-    join(inject('pluginsDir'), `${vdriver}.sock`), join(work, 'v.log'));
+    join(own.pluginsDir, `${vdriver}.sock`), join(work, 'v.log'));
   net = await startPluginProcess(['network', '--bridge', bridge, '--netns', netns, '--store', store, '--host', 'a'],
-    join(inject('pluginsDir'), `${ndriver}.sock`), join(work, 'n.log'));
+    join(own.pluginsDir, `${ndriver}.sock`), join(work, 'n.log'));
 });
 
 afterAll(async () => {

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ownDaemon } from '../harness/own-daemon.js';
 import { docker, dockerOk, uniqueName } from '../harness/docker-cli.js';
 import { pluginCall } from '../../src/plugin-sdk/index.js';
 import { startPluginProcess, type PluginProcess } from './plugin-process.js';
@@ -10,8 +11,13 @@ import { startPluginProcess, type PluginProcess } from './plugin-process.js';
  * discovery through the daemon's own /run/docker/plugins). A second driver process plays lab host
  * "b" on the same store and data root, talking to its socket directly.
  */
-const host = inject('dockerHost');
-const image = inject('image');
+const own = ownDaemon();
+let host = '';
+let image = '';
+beforeAll(() => {
+  host = own.dockerHost;
+  image = own.image;
+});
 const tag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-5)}`;
 const driver = `pcds${tag}`;
 let work = '';
@@ -25,7 +31,7 @@ beforeAll(async () => {
   work = mkdtempSync(join(inject('runDir'), 'dsv-'));
   dataDir = join(work, 'data');
   const common = ['--data-dir', dataDir, '--store', join(work, 'store.json')];
-  a = await startPluginProcess(['volume', '--host', 'a', ...common], join(inject('pluginsDir'), `${driver}.sock`), join(work, 'a.log'));
+  a = await startPluginProcess(['volume', '--host', 'a', ...common], join(own.pluginsDir, `${driver}.sock`), join(work, 'a.log'));
   // Host b's socket is outside the daemon's plugin directory: dockerd never sees it.
   b = await startPluginProcess(['volume', '--host', 'b', '--move-delay-ms', '200', ...common], join(work, 'b.sock'), join(work, 'b.log'));
 });
@@ -34,7 +40,7 @@ afterAll(async () => {
   if (containers.length) await docker(['rm', '-f', ...containers], { host });
   for (const v of volumes) await docker(['volume', 'rm', '-f', v], { host });
   const codes = [await a?.stop(), await b?.stop()];
-  expect(existsSync(join(inject('pluginsDir'), `${driver}.sock`))).toBe(false); // SIGTERM removed the socket
+  expect(existsSync(join(own.pluginsDir, `${driver}.sock`))).toBe(false); // SIGTERM removed the socket
   expect(codes).toEqual([0, 0]);
 });
 

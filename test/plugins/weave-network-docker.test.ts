@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ownDaemon } from '../harness/own-daemon.js';
 import { docker, dockerOk, uniqueName } from '../harness/docker-cli.js';
 import { cleanupWeaveNetwork } from '../../src/plugins/weave-network/cleanup.js';
 import { startPluginProcess, type PluginProcess } from './plugin-process.js';
@@ -10,8 +11,13 @@ import { startPluginProcess, type PluginProcess } from './plugin-process.js';
  * The network + IPAM driver as a real plugin process under the private test dockerd. Addresses
  * exist only inside the containers' namespaces and on this run's bridge, in this run's namespace.
  */
-const host = inject('dockerHost');
-const image = inject('image');
+const own = ownDaemon();
+let host = '';
+let image = '';
+beforeAll(() => {
+  host = own.dockerHost;
+  image = own.image;
+});
 const tag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
 const driver = `pcwv${tag}`;
 const bridge = `pcb${tag}`.slice(0, 15);
@@ -38,7 +44,7 @@ beforeAll(async () => {
   work = mkdtempSync(join(inject('runDir'), 'wvn-'));
   storePath = join(work, 'store.json');
   plugin = await startPluginProcess(['network', '--bridge', bridge, '--netns', netns, '--store', storePath, '--host', 'a'],
-    join(inject('pluginsDir'), `${driver}.sock`), join(work, 'plugin.log'));
+    join(own.pluginsDir, `${driver}.sock`), join(work, 'plugin.log'));
 });
 
 afterAll(async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ownDaemon } from '../harness/own-daemon.js';
 import http from 'node:http';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,6 +44,7 @@ function startVolumePlugin(socketPath: string, dataDir: string) {
     server.listen(socketPath, () => resolve({ state, close: () => server.close() })));
 }
 
+const own = ownDaemon();
 let proxy: RunningServer & { host: string };
 let plugin: Awaited<ReturnType<typeof startVolumePlugin>>;
 let dir: string;
@@ -54,7 +56,8 @@ beforeAll(async () => {
   recordFile = join(dir, 'exchanges.ndjson');
   plugin = await startVolumePlugin(join(dir, 'real.sock'), join(dir, 'data'));
   proxy = await startProxy({
-    pluginDir: inject('pluginsDir'),
+    pluginDir: own.pluginsDir,
+    upstream: own.dockerHost,
     plugins: [{ name: 'real-volume', address: `unix://${join(dir, 'real.sock')}`, alias, record: recordFile }],
     validation: { engine: 'enforce', plugins: 'enforce' },
   });
@@ -73,7 +76,7 @@ describe('plugin shim in front of a real plugin, used by the real dockerd', () =
     const host = proxy.host;
     const vol = uniqueName('shimvol');
     expect((await dockerOk(['volume', 'create', '-d', alias, vol], { host })).trim()).toBe(vol);
-    const out = await dockerOk(['run', '--rm', '-v', `${vol}:/data`, inject('image'), 'sh', '-c', 'echo kept > /data/f; cat /data/f'], { host });
+    const out = await dockerOk(['run', '--rm', '-v', `${vol}:/data`, own.image, 'sh', '-c', 'echo kept > /data/f; cat /data/f'], { host });
     expect(out).toBe('kept\n');
     expect(readFileSync(join(dir, 'data', vol, 'f'), 'utf8')).toBe('kept\n');
     await dockerOk(['volume', 'rm', vol], { host });
@@ -94,7 +97,7 @@ describe('plugin shim in front of a real plugin, used by the real dockerd', () =
     await dockerOk(['volume', 'create', '-d', alias, vol], { host });
     plugin.state.relativeMountpoint = true;
     try {
-      const r = await docker(['run', '--rm', '-v', `${vol}:/data`, inject('image'), 'true'], { host });
+      const r = await docker(['run', '--rm', '-v', `${vol}:/data`, own.image, 'true'], { host });
       expect(r.code).not.toBe(0);
       expect(r.stderr).toContain(`plugchain: plugin ${alias} broke the VolumeDriver.Mount contract: /Mountpoint`);
       const bad = records().filter((x) => x.method === 'VolumeDriver.Mount' && x.verdict.enforced);
