@@ -3,18 +3,15 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { PlugchainError, toPlugchainError } from '../errors/plugchain-error.js';
 import { sendEngineError } from '../errors/wire.js';
-import { OperationRouter, type RouteMatch } from '../router/router.js';
-import { HookChain, runPost, runUndo, type ChainPlan } from '../chain/runner.js';
-import type { HookContext, HookResponse } from '../chain/hook.js';
-import { runPreRouted, type RerouteVerdict } from '../chain/run-pre-routed.js';
-import { DAEMON_ACCESS_KEY, type DaemonAccess } from '../chain/engine-access.js';
+import { OperationRouter } from '../router/router.js';
+import { HookChain } from '../chain/runner.js';
+import { runChained, type ChainedDeps } from './chained-request.js';
 import { DaemonTarget } from '../upstream/daemon-target.js';
 import { PassThrough } from '../upstream/pass-through.js';
 import { UndiciForward } from '../upstream/undici-forward.js';
 import { BufferedCaller } from '../upstream/buffered-call.js';
 import { relayHijack, type HijackSession } from '../upstream/hijack-relay.js';
 import { tunnelHttp2 } from '../upstream/h2-tunnel.js';
-import { parseJsonBody, readBody } from './read-body.js';
 import { ConnectionTracker } from '../listeners/connection-tracker.js';
 
 export interface EngineProxyOptions {
@@ -136,7 +133,9 @@ export class EngineProxy {
   private control: ((req: IncomingMessage, res: ServerResponse) => void) | null = null;
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
-    if (this.control && (req.url ?? '').startsWith('/plugchain/v1/')) {
+    const routed = this.router.route(req.method ?? 'GET', req.url ?? '/');
+    // plugchain's own API, once the path has passed the same canonical-path rules.
+    if (this.control && routed.ok && routed.match.version === null && routed.match.path.startsWith('/plugchain/v1/')) {
       this.control(req, res);
       return;
     }
@@ -144,7 +143,6 @@ export class EngineProxy {
     const sock = req.socket;
     const readAtStart = sock.bytesRead;
     const writtenAtStart = sock.bytesWritten;
-    const routed = this.router.route(req.method ?? 'GET', req.url ?? '/');
     const opId = routed.ok ? (routed.match.op?.id ?? 'Unknown') : 'Rejected';
     res.once('close', () => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
@@ -173,105 +171,24 @@ export class EngineProxy {
       this.passThrough.forward(req, res);
       return;
     }
-    this.runChained(req, res, match, plan).catch((err) => {
+    runChained(this.chainedDeps(), req, res, match, plan).catch((err) => {
       const e = toPlugchainError(err);
       if (e.code === 'PLUGCHAIN_UPSTREAM_UNREACHABLE') this.opts.observer?.upstreamError(opId);
       sendEngineError(res, e);
     });
   }
 
-  private async runChained(req: IncomingMessage, res: ServerResponse, match: RouteMatch, plan: ChainPlan): Promise<void> {
-    const opId = match.op!.id;
-    const chain = this.chain;
-    const wantsBody = plan.needsRequestBody && match.op!.body === 'json';
-    const rawBody = wantsBody ? await readBody(req, this.bodyLimit) : undefined;
-    const originalBody = rawBody ? parseJsonBody(rawBody, opId) : undefined;
-    const q = (req.url ?? '/').indexOf('?');
-    const ctx: HookContext = {
-      side: 'engine',
-      operation: opId,
-      params: match.params,
-      request: {
-        method: req.method ?? 'GET',
-        path: q === -1 ? req.url ?? '/' : req.url!.slice(0, q),
-        query: match.query,
-        headers: { ...req.headers },
-        body: originalBody,
-      },
-      log: this.log.child({ op: opId }),
-      signal: new AbortController().signal,
-      state: new Map<string, unknown>([[DAEMON_ACCESS_KEY, this.daemonAccess()]]),
-    };
-
-    const { ran, answered } = await runPreRouted(ctx, {
-      plan,
-      planFor: (op) => chain.planFor(op),
-      route: (method, url) => this.reroute(method, url),
-    });
-    if (answered) {
-      sendHookResponse(res, ctx.response!);
-      return;
-    }
-    const url = ctx.request.query ? `${ctx.request.path}?${ctx.request.query}` : ctx.request.path;
-    const bodyChanged = ctx.request.body !== originalBody;
-    // A rewritten body is re-serialised; an untouched one goes out as the client's own bytes.
-    const body = bodyChanged
-      ? Buffer.from(ctx.request.body === undefined ? '' : JSON.stringify(ctx.request.body))
-      : rawBody;
-    if (bodyChanged && ctx.request.body !== undefined) ctx.request.headers['content-type'] = 'application/json';
-
-    if (!ran.some((h) => h.needsResponse)) {
-      req.method = ctx.request.method;
-      req.url = url;
-      if (bodyChanged) req.headers['content-type'] = ctx.request.headers['content-type'] as string | undefined;
-      this.passThrough.forward(req, res, body ? { body } : undefined);
-      res.once('close', () => {
-        if (res.statusCode >= 400) void runUndo(ran, ctx);
-      });
-      return;
-    }
-
-    let upstream;
-    try {
-      upstream = await this.buffered.call(ctx.request.method, url, ctx.request.headers, body, this.bodyLimit);
-    } catch (err) {
-      await runUndo(ran, ctx);
-      throw new PlugchainError('PLUGCHAIN_UPSTREAM_UNREACHABLE', `plugchain: cannot reach the Docker daemon at ${this.opts.target.address.url}: ${(err as Error).message}`, { cause: err });
-    }
-    ctx.response = { status: upstream.status, headers: upstream.headers, body: parseResponseBody(upstream.headers, upstream.body) };
-    const before = { ...ctx.response };
-    await runPost(ran, ctx);
-    if (ctx.response.status >= 400 && upstream.status >= 400) await runUndo(ran, ctx);
-    const r = ctx.response;
-    if (r.body === before.body && r.status === before.status && r.headers === before.headers) {
-      writeRaw(res, upstream.status, upstream.headers, upstream.body);
-    } else sendHookResponse(res, r);
-  }
-
-  /** Routes a request line a hook rewrote; refuses what plugchain would refuse from a client. */
-  private reroute(method: string, url: string): RerouteVerdict {
-    const routed = this.router.route(method, url);
-    if (!routed.ok) return { ok: false, reason: `non-canonical path: ${routed.reason}` };
-    const op = routed.match.op;
-    if (!op) {
-      if (this.unknown === 'deny') return { ok: false, reason: 'not a known Engine API operation and unknown operations are denied' };
-      return { ok: true, operation: 'Unknown', params: {} };
-    }
-    if (op.body === 'hijack' || op.body === 'tar' || op.body === 'stream') {
-      return { ok: false, reason: `${op.id} carries a ${op.body} body, which a rewritten request cannot` };
-    }
-    return { ok: true, operation: op.id, params: routed.match.params };
-  }
-
-  /** The daemon as engine-side hooks may use it (chain profiles inspect containers with it). */
-  private daemonAccess(): DaemonAccess {
+  /** What a chained request needs from this proxy, read at the time of the request. */
+  private chainedDeps(): ChainedDeps {
     return {
-      call: async (method, path, body) => {
-        const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-        const headers = payload ? { 'content-type': 'application/json' } : {};
-        const r = await this.buffered.call(method, path, headers, payload, this.bodyLimit);
-        return { status: r.status, body: parseResponseBody(r.headers, r.body) };
-      },
+      chain: this.chain,
+      router: this.router,
+      unknown: this.unknown,
+      passThrough: this.passThrough,
+      buffered: this.buffered,
+      bodyLimit: this.bodyLimit,
+      log: this.log,
+      daemonUrl: this.opts.target.address.url,
     };
   }
 
@@ -329,31 +246,3 @@ function clientOf(sock: Socket): string {
   return sock.remoteAddress ? `${sock.remoteAddress}:${sock.remotePort}` : 'unix';
 }
 
-const DROP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);
-
-function writeRaw(res: ServerResponse, status: number, headers: Record<string, string | string[] | undefined>, body: Buffer): void {
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(headers)) if (v !== undefined && !DROP.has(k)) out[k] = v;
-  out['content-length'] = String(body.length);
-  res.writeHead(status, out);
-  res.end(body);
-}
-
-/** JSON when the daemon said JSON and it parses, otherwise the text. */
-function parseResponseBody(headers: Record<string, string | string[] | undefined>, raw: Buffer): unknown {
-  const text = raw.toString('utf8');
-  if (!String(headers['content-type'] ?? '').includes('json') || text.length === 0) return text;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-function sendHookResponse(res: ServerResponse, r: HookResponse): void {
-  const isText = typeof r.body === 'string';
-  const body = Buffer.from(isText ? (r.body as string) : r.body === undefined ? '' : JSON.stringify(r.body));
-  const headers = { ...r.headers };
-  if (!isText && !headers['content-type']) headers['content-type'] = 'application/json';
-  writeRaw(res, r.status, headers, body);
-}

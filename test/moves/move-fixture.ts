@@ -214,7 +214,9 @@ export class MoveLab {
     // A container's end goes back to the root namespace for a moment while dockerd tears an endpoint down.
     const rootEnds = async () => {
       for (let i = 0; ; i++) {
-        const found = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).match(/pc[ch][0-9a-f]{12}/g) ?? [];
+        // Only this lab's ends (peer in the lab's namespace): other test files run labs of their own.
+        const found = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).split('\n')
+          .filter((l) => l.includes(`link-netns ${this.lab.netns}`)).map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1] ?? l);
         if (found.length === 0 || i >= 50) return found;
         await new Promise((r) => setTimeout(r, 100));
       }
