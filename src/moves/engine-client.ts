@@ -1,4 +1,4 @@
-import http from 'node:http';
+import { jsonCall } from '../http/json-call.js';
 import { parseAddress, type Address } from '../addresses/parse-address.js';
 
 export interface EngineAnswer<T = unknown> {
@@ -27,36 +27,17 @@ export class EngineClient {
     this.address = parseAddress(address);
   }
 
-  request<T = unknown>(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<EngineAnswer<T>> {
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const a = this.address;
-    return new Promise((resolve, reject) => {
-      const req = http.request({
-        ...(a.kind === 'unix' ? { socketPath: a.path } : { host: a.host, port: a.port }),
-        method,
-        path,
-        agent: false, // one connection per call: nothing lingers to hold a restarting plugchain open
-        headers: { Host: 'docker', ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {}) },
-        timeout: timeoutMs,
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown = text;
-          try {
-            parsed = text === '' ? null : JSON.parse(text);
-          } catch {
-            /* keep the text */
-          }
-          resolve({ status: res.statusCode ?? 0, body: parsed as T, text });
-        });
+  async request<T = unknown>(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<EngineAnswer<T>> {
+    try {
+      const r = await jsonCall(this.address, {
+        method, path, timeoutMs,
+        headers: { Host: 'docker', ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
       });
-      req.on('timeout', () => req.destroy(new Error(`${method} ${path} on ${a.url}: no answer in ${timeoutMs} ms`)));
-      req.on('error', (err) => reject(new Error(`${a.url}: ${err.message}`)));
-      req.end(payload);
-    });
+      return { status: r.status, body: (r.json !== undefined ? r.json : r.text === '' ? null : r.text) as T, text: r.text };
+    } catch (err) {
+      throw new Error(`${this.address.url}: ${(err as Error).message}`);
+    }
   }
 
   /** The request; a status outside `accept` becomes an EngineCallError carrying dockerd's message. */
