@@ -11,7 +11,7 @@ const COMMANDS: Array<(program: Command) => void> = [registerServe, registerVali
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('plugchain')
-    .description('A Docker API socket proxy that checks plugin traffic against JSON Schemas, keeps chained\n' +
+    .description('A Docker API socket proxy that checks plugin traffic against JSON Schemas, keeps chained ' +
       'volume and network plugins in step, and certifies plugins against their protocol.')
     .showHelpAfterError()
     .configureOutput({ outputError: (s, write) => write(s) });
