@@ -18,6 +18,11 @@ export interface PluginUpstream {
   address: string;
   /** Name dockerd knows the shim by; defaults to `name`. */
   alias?: string;
+  /**
+   * Serve the shim here instead of `<pluginDir>/<alias>.sock` (unix:///… or tcp://host:port), and
+   * write `<specDir>/<alias>.spec` pointing at it so that dockerd finds it through a spec file.
+   */
+  listen?: string;
   mode?: CheckMode;
   /** Append every exchange to this NDJSON file. */
   record?: string;
@@ -63,6 +68,8 @@ export interface PlugchainConfig {
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   validation: { engine: CheckMode; plugins: CheckMode };
   pluginDir: string;
+  /** Where spec files of shims with their own `listen` address go (dockerd reads /etc/docker/plugins). */
+  specDir: string;
   plugins: PluginUpstream[];
   adapters: PowerstripAdapter[];
   hooks: HookBinding[];
@@ -89,6 +96,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): PlugchainCo
     logLevel: 'info',
     validation: { engine: 'enforce', plugins: 'enforce' },
     pluginDir: '/run/docker/plugins',
+    specDir: '/etc/docker/plugins',
     plugins: [],
     adapters: [],
     hooks: [],

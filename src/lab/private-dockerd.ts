@@ -17,6 +17,8 @@ export interface PrivateDockerdOptions {
   extraArgs?: string[];
   /** Run dockerd inside a private mount namespace with `pluginsDir` bound on /run/docker/plugins. */
   pluginsDir?: string;
+  /** With pluginsDir: also bind this directory on /etc/docker/plugins (legacy `.spec` files). */
+  specsDir?: string;
   /** How long to wait for /_ping. */
   startTimeoutMs?: number;
   dockerdPath?: string;
@@ -91,8 +93,14 @@ export async function startPrivateDockerd(opts: PrivateDockerdOptions): Promise<
     argv = ['--mount', '--propagation', 'private', '--', 'sh', '-c',
       'nets=$(while read -r _ m _; do case "$m" in /run/netns/?*) echo "$m";; esac; done < /proc/self/mounts); ' +
       'for m in $nets; do umount -l "$m" 2>/dev/null; done; ' +
-      'mkdir -p /run/docker/plugins && mount --bind "$0" /run/docker/plugins && exec "$@"',
+      'mkdir -p /run/docker/plugins && mount --bind "$0" /run/docker/plugins && ' +
+      'if [ -n "$PLUGCHAIN_SPECS_DIR" ]; then mkdir -p /etc/docker/plugins && mount --bind "$PLUGCHAIN_SPECS_DIR" /etc/docker/plugins; fi && ' +
+      'exec "$@"',
       resolve(opts.pluginsDir), dockerd, ...args];
+    if (opts.specsDir) {
+      mkdirSync(opts.specsDir, { recursive: true });
+      (env as NodeJS.ProcessEnv).PLUGCHAIN_SPECS_DIR = resolve(opts.specsDir);
+    }
   }
   const logFd = openSync(logPath, 'a');
   const child: ChildProcess = spawn(cmd, argv, { env, stdio: ['ignore', logFd, logFd], detached: true });

@@ -20,7 +20,7 @@ export const RELOADABLE_KEYS = ['logLevel', 'validation.engine', 'hooks', 'adapt
  */
 export const RESTART_KEYS = [
   'listen', 'upstream', 'upstreamTls', 'tls', 'socketMode', 'unknownOperations', 'bodyLimit',
-  'pluginDir', 'plugins', 'validation.plugins', 'stateDir', 'admin',
+  'pluginDir', 'specDir', 'plugins', 'validation.plugins', 'stateDir', 'admin',
 ] as const;
 
 type KeyPath = (typeof RELOADABLE_KEYS)[number] | (typeof RESTART_KEYS)[number];

@@ -29,7 +29,7 @@ export async function startShims(config: PlugchainConfig, logger: Logger, extraH
       const mode = plugin.mode ?? config.validation.plugins;
       if (mode !== 'off') hooks.push(validatePluginHook(mode));
       hooks.push(...extraHooks);
-      const shim = new PluginShim({ plugin, pluginDir: config.pluginDir, chain: new HookChain(hooks), logger, bodyLimit: config.bodyLimit });
+      const shim = new PluginShim({ plugin, pluginDir: config.pluginDir, specDir: config.specDir, chain: new HookChain(hooks), logger, bodyLimit: config.bodyLimit });
       await shim.start();
       shims.push(shim);
     }

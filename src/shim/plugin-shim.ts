@@ -1,5 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { parseAddress } from '../addresses/parse-address.js';
 import type { Logger } from 'pino';
 import type { PluginUpstream } from '../config/config.js';
 import { HookChain, runPost, runPre, runUndo } from '../chain/runner.js';
@@ -17,6 +19,8 @@ export interface ShimOptions {
   plugin: PluginUpstream;
   /** Directory dockerd discovers legacy plugins in (/run/docker/plugins). */
   pluginDir: string;
+  /** Where the spec file goes when the plugin has its own `listen` address (/etc/docker/plugins). */
+  specDir?: string;
   chain: HookChain;
   logger: Logger;
   bodyLimit?: number;
@@ -41,7 +45,11 @@ export interface ShimObserver {
  */
 export class PluginShim {
   readonly alias: string;
+  /** The unix socket dockerd finds the shim at ('' when the shim listens on TCP). */
   readonly socketPath: string;
+  /** Where the shim listens: `<pluginDir>/<alias>.sock`, or the plugin's own `listen` address. */
+  readonly listenAt: string;
+  private specFile: string | null = null;
   private readonly client: PluginClient;
   private readonly server: http.Server;
   private listener: BoundListener | null = null;
@@ -55,7 +63,9 @@ export class PluginShim {
     this.observer = opts.observer;
     this.chain = opts.observer?.instrument?.(opts.chain, 'plugin') ?? opts.chain;
     this.alias = opts.plugin.alias ?? opts.plugin.name;
-    this.socketPath = join(opts.pluginDir, `${this.alias}.sock`);
+    this.listenAt = opts.plugin.listen ?? `unix://${join(opts.pluginDir, `${this.alias}.sock`)}`;
+    const at = parseAddress(this.listenAt);
+    this.socketPath = at.kind === 'unix' ? at.path : '';
     this.client = new PluginClient(opts.plugin.address, opts.plugin.tls);
     this.log = opts.logger.child({ plugin: this.alias });
     this.server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 65_000 }, (req, res) => {
@@ -76,11 +86,18 @@ export class PluginShim {
   }
 
   async start(): Promise<void> {
-    this.listener = await listenAddress(`unix://${this.socketPath}`, (s) => {
+    this.listener = await listenAddress(this.listenAt, (s) => {
       this.connections.add(s);
       this.server.emit('connection', s);
     }, { socketMode: 0o660 });
-    this.log.info({ socket: this.socketPath, upstream: this.client.address.url }, 'plugin shim serving');
+    if (this.opts.plugin.listen) {
+      // Found through a legacy spec file: one line, the URL dockerd dials (`<name>.spec`, §1.2).
+      const dir = this.opts.specDir ?? '/etc/docker/plugins';
+      mkdirSync(dir, { recursive: true });
+      this.specFile = join(dir, `${this.alias}.spec`);
+      writeFileSync(this.specFile, `${this.listener.dockerHost}\n`);
+    }
+    this.log.info({ listen: this.listener.dockerHost, spec: this.specFile, upstream: this.client.address.url }, 'plugin shim serving');
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -136,6 +153,7 @@ export class PluginShim {
   }
 
   async close(): Promise<void> {
+    if (this.specFile) rmSync(this.specFile, { force: true });
     const closed = this.listener?.close();
     await this.connections.drain(5_000);
     await closed;

@@ -8,6 +8,8 @@ export interface OwnDaemon {
   /** Filled in by the file's first beforeAll. */
   dockerHost: string;
   pluginsDir: string;
+  /** Its /etc/docker/plugins (legacy spec files), a directory of this file's own. */
+  specsDir: string;
   image: string;
 }
 
@@ -19,13 +21,14 @@ export interface OwnDaemon {
  * Call it at the top of the file, before other hooks, so its beforeAll runs first.
  */
 export function ownDaemon(): OwnDaemon {
-  const own: OwnDaemon = { dockerHost: '', pluginsDir: '', image: '' };
+  const own: OwnDaemon = { dockerHost: '', pluginsDir: '', specsDir: '', image: '' };
   let daemon: PrivateDockerd | null = null;
   let dir = '';
   beforeAll(async () => {
     dir = mkdtempSync(join(inject('runDir'), 'od-'));
     own.pluginsDir = join(dir, 'plugins');
-    daemon = await startPrivateDockerd({ stateDir: join(dir, 'd'), pluginsDir: own.pluginsDir });
+    own.specsDir = join(dir, 'specs');
+    daemon = await startPrivateDockerd({ stateDir: join(dir, 'd'), pluginsDir: own.pluginsDir, specsDir: own.specsDir });
     own.dockerHost = daemon.dockerHost;
     own.image = importBusyboxImage(daemon.dockerHost);
   }, 120_000);

@@ -50,6 +50,7 @@ let plugin: Awaited<ReturnType<typeof startVolumePlugin>>;
 let dir: string;
 let recordFile: string;
 const alias = `pcshim${process.pid}`;
+const specAlias = `pcspec${process.pid}`;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(inject('runDir'), 'shim-'));
@@ -58,7 +59,12 @@ beforeAll(async () => {
   proxy = await startProxy({
     pluginDir: own.pluginsDir,
     upstream: own.dockerHost,
-    plugins: [{ name: 'real-volume', address: `unix://${join(dir, 'real.sock')}`, alias, record: recordFile }],
+    specDir: own.specsDir,
+    plugins: [
+      { name: 'real-volume', address: `unix://${join(dir, 'real.sock')}`, alias, record: recordFile },
+      // The same plugin once more, behind a shim on TCP that dockerd finds through a spec file.
+      { name: 'real-volume-tcp', address: `unix://${join(dir, 'real.sock')}`, alias: specAlias, listen: 'tcp://127.0.0.1:0' },
+    ],
     validation: { engine: 'enforce', plugins: 'enforce' },
   });
 });
@@ -126,5 +132,15 @@ describe('plugin shim in front of a real plugin, used by the real dockerd', () =
       plugin.state.emptyCreateBody = false;
     }
     await docker(['volume', 'rm', '-f', vol], { host });
+  });
+
+  it('a shim with its own listen address is found through the spec file it writes (TCP here)', async () => {
+    const host = proxy.host;
+    const spec = readFileSync(join(own.specsDir, `${specAlias}.spec`), 'utf8');
+    expect(spec).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+\n$/);
+    const vol = uniqueName('shimspec');
+    expect((await dockerOk(['volume', 'create', '-d', specAlias, vol], { host })).trim()).toBe(vol);
+    expect(await dockerOk(['run', '--rm', '-v', `${vol}:/data`, own.image, 'sh', '-c', 'echo via-spec > /data/f; cat /data/f'], { host })).toBe('via-spec\n');
+    await dockerOk(['volume', 'rm', vol], { host });
   });
 });
