@@ -86,17 +86,8 @@ export interface StepReport {
   note?: string;
 }
 
-export interface MoveReport {
-  id: string;
-  container: string;
-  from: string;
-  to: string;
-  state: MoveState;
-  createdAt: string;
-  updatedAt: string;
-  error?: string;
-  steps: StepReport[];
-}
+/** What GET /plugchain/v1/moves/<id> reports: the record without its plan, with its steps. */
+export type MoveReport = Omit<MoveRecord, 'plan'> & { steps: StepReport[] };
 
 /** The label a move puts on the container it creates on the target (its only change to the config). */
 export const MOVE_LABEL = 'io.plugchain.move';
