@@ -64,6 +64,8 @@ export async function startPrivateDockerd(opts: PrivateDockerdOptions): Promise<
   const logPath = join(stateDir, 'dockerd.log');
   mkdirSync(dataRoot, { recursive: true });
   mkdirSync(execRoot, { recursive: true });
+  const tmpDir = join(stateDir, 'tmp');
+  mkdirSync(tmpDir, { recursive: true });
   if (socketPath.length > 100) throw new Error(`state directory path too long for a unix socket: ${socketPath}`);
   stalePid(pidFile);
 
@@ -80,6 +82,8 @@ export async function startPrivateDockerd(opts: PrivateDockerdOptions): Promise<
   const env = {
     ...process.env,
     HTTP_PROXY: proxy, HTTPS_PROXY: proxy, http_proxy: proxy, https_proxy: proxy, NO_PROXY: '', no_proxy: '',
+    // containerd dumps its goroutine stacks to the temp dir on shutdown: keep them in the state dir.
+    TMPDIR: tmpDir,
   };
   let cmd = dockerd;
   let argv = args;
