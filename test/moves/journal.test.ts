@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/store/file-store.js';
 import { MoveJournal, progressOf, reportSteps } from '../../src/moves/journal.js';
 import { STEPS } from '../../src/moves/move-steps.js';
@@ -10,7 +10,9 @@ import { injectionFromEnv } from '../../src/moves/failure-injection.js';
 import { moveKeys } from '../../src/moves/store-keys.js';
 
 /** The journal and the step table without daemons: schema on write and replay, and the resume rule. */
-const store = () => new FileStore(join(mkdtempSync(join(tmpdir(), 'mvj-')), 'store.json'));
+const root = mkdtempSync(join(tmpdir(), 'mvj-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const store = () => new FileStore(join(mkdtempSync(join(root, 's-')), 'store.json'));
 
 describe('move journal', () => {
   it('the step table, the step names and schemas/move-journal.json agree', () => {
