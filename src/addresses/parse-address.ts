@@ -43,7 +43,3 @@ export function parseAddress(input: string, defaultPort = 2375): Address {
 function unix(path: string): Address {
   return { kind: 'unix', path, url: `unix://${path}` };
 }
-
-export function describeAddress(addr: Address): string {
-  return addr.url;
-}

@@ -30,10 +30,6 @@ export class TimedHookChain extends HookChain {
     return plan;
   }
 
-  override get isEmpty(): boolean {
-    return this.inner.isEmpty;
-  }
-
   private wrap(hook: Hook): Hook {
     const timed = (stage: HookStage) => {
       const fn = hook[stage];

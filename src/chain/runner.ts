@@ -30,10 +30,6 @@ export class HookChain {
     this.plans.set(operation, plan);
     return plan;
   }
-
-  get isEmpty(): boolean {
-    return this.hooks.length === 0;
-  }
 }
 
 export interface PreOutcome {

@@ -1,7 +1,7 @@
 import { defineHook, type Hook, type HookContext } from '../chain/hook.js';
 import type { CheckMode } from '../config/config.js';
 import { getSchemas, type Violation } from '../schemas/registry.js';
-import { methodForPath } from '../protocols/methods.js';
+import { messageIds, methodForPath } from '../protocols/methods.js';
 import { noteViolations } from '../observability/violations.js';
 
 export const VERDICT_KEY = 'validate.verdict';
@@ -49,7 +49,7 @@ export function validatePluginHook(mode: Exclude<CheckMode, 'off'>): Hook {
 }
 
 function checkRequest(ctx: HookContext): Violation[] {
-  const id = `${ctx.operation}.request`;
+  const id = messageIds(ctx.operation).request;
   const schemas = getSchemas();
   if (!schemas.has(id)) return [];
   return schemas.check(id, ctx.request.body ?? null);
@@ -69,7 +69,7 @@ function checkResponse(ctx: HookContext): Violation[] {
   if (typeof r.body === 'string') {
     return [{ pointer: '/', rule: 'body: HTTP 200 with a body that is not JSON', schemaPath: '#body' }];
   }
-  const id = `${ctx.operation}.response`;
+  const id = messageIds(ctx.operation).response;
   const schemas = getSchemas();
   return schemas.has(id) ? schemas.check(id, r.body) : [];
 }

@@ -35,24 +35,13 @@ export interface LabOptions {
   onStep?: (message: string) => void;
 }
 
-export interface LabHost {
-  name: string;
-  /** The host's private dockerd, direct (tests and tear-down; users go through proxyHost). */
-  dockerHost: string;
-  /** The host's plugchain: the DOCKER_HOST users use. */
-  proxyHost: string;
-  proxySocket: string;
-  /** Bound on this dockerd's /run/docker/plugins; holds only the shims. */
-  pluginsDir: string;
-  /** The host's directory (configs, sockets, logs, daemon state). */
-  stateDir: string;
+/** What a caller sees of one lab host: the persisted state's addresses, plus where things live. */
+export type LabHost = Pick<LabHostState, 'name' | 'dockerHost' | 'proxyHost' | 'proxySocket' | 'pluginsDir' | 'stateDir' | 'volumeDriver' | 'networkDriver'> & {
   /** Where this host's datasets live (<datasets>/<host>). */
   datasetsDir: string;
-  volumeDriver: string;
-  networkDriver: string;
   pids: { dockerd: number; volumePlugin: number; networkPlugin: number; plugchain: number };
   logsDir: string;
-}
+};
 
 export interface Lab {
   dir: string;

@@ -82,18 +82,9 @@ export function methodForPath(path: string): MethodSpec | undefined {
   return BY_NAME.get(path.startsWith('/') ? path.slice(1) : path);
 }
 
-export function methodsOf(kind: PluginKind): MethodSpec[] {
-  return METHODS.filter((x) => x.kind === kind);
-}
-
 /** Schema message ids for a method: `VolumeDriver.Mount.request` / `.response`. */
 export function messageIds(name: string): { request: string; response: string } {
   return { request: `${name}.request`, response: `${name}.response` };
-}
-
-/** Which subsystem a method belongs to, for error encoding. */
-export function subsystemOf(method: MethodSpec): SubsystemSpec | null {
-  return method.kind === 'activate' ? null : SUBSYSTEMS[method.kind];
 }
 
 /** The kinds a Plugin.Activate `Implements` list declares (unknown values are ignored). */

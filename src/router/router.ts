@@ -1,4 +1,4 @@
-import { OPERATIONS, type BodyKind, type OperationSpec } from './operations.js';
+import { OPERATIONS, type OperationSpec } from './operations.js';
 import { checkCanonicalPath } from './path-rules.js';
 
 export interface RouteMatch {
@@ -84,9 +84,4 @@ export class OperationRouter {
 function firstSegment(path: string): string {
   const end = path.indexOf('/', 1);
   return end === -1 ? path : path.slice(0, end);
-}
-
-/** Body handling for requests the table does not know: stream them. */
-export function bodyKindOf(match: RouteMatch): BodyKind {
-  return match.op?.body ?? 'stream';
 }
